@@ -1,0 +1,120 @@
+//! Command-line interface: clap derive structs and dispatch. One file per subcommand, each
+//! with an `execute()`; the real work lives in the library modules they call.
+
+mod validate;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::{Error, Exit, Result};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kmsdns",
+    version,
+    about = "Keep the DNS records of Microsoft KMS activation (_vlmcs._tcp SRV) equal to a TOML file",
+    long_about = None,
+    after_help = "Exit codes: 0 success, 1 DNS or runtime failure, 2 changes pending (plan --detailed-exitcode), 3 usage or configuration error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The configuration file
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "KMSDNS_CONFIG",
+        default_value = "kmsdns.toml"
+    )]
+    pub config: PathBuf,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG wins when set
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Less log output (-q errors only, -qq nothing)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
+    pub quiet: u8,
+    /// When to use colours (NO_COLOR is honoured with auto)
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the configuration file and show the SRV records it asks for
+    Validate(validate::ValidateArgs),
+    /// Read the live _vlmcs._tcp records and show what apply would change
+    Plan,
+    /// Send the changes as TSIG-signed RFC 2136 updates, one per zone
+    Apply,
+    /// Print BIND, named.conf, nsupdate, PowerShell or registry output for operators
+    Render,
+    /// Walk the KMS activation troubleshooting ladder for each domain
+    Verify,
+    /// Generate a TSIG key file (BIND format, mode 0600)
+    Keygen,
+}
+
+impl GlobalArgs {
+    /// Sets the colour choice and the tracing subscriber (logs go to stderr).
+    pub fn init_output(&self) {
+        let choice = match self.color {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        };
+        choice.write_global();
+        let level = match (self.verbose, self.quiet) {
+            (_, 1) => "error",
+            (_, q) if q >= 2 => "off",
+            (0, _) => "warn",
+            (1, _) => "info",
+            (2, _) => "debug",
+            _ => "trace",
+        };
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("kmsdns={level}")));
+        let ansi = match self.color {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::IsTerminal::is_terminal(&std::io::stderr())
+            }
+        };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(ansi)
+            .without_time()
+            .with_target(false)
+            .try_init();
+    }
+}
+
+impl Cli {
+    pub fn execute(self) -> Result<Exit> {
+        match self.command {
+            Command::Validate(args) => validate::execute(&self.global, &args),
+            Command::Plan => Err(Error::NotImplemented("plan")),
+            Command::Apply => Err(Error::NotImplemented("apply")),
+            Command::Render => Err(Error::NotImplemented("render")),
+            Command::Verify => Err(Error::NotImplemented("verify")),
+            Command::Keygen => Err(Error::NotImplemented("keygen")),
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Top-level errors and the exit-code contract (documented in README.md).
+
+use std::process::ExitCode;
+
+use crate::config::ConfigErrors;
+
+/// How `kmsdns` ends. The numbers are part of the CLI contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: success (for `plan --detailed-exitcode`: no changes).
+    Success,
+    /// 1: DNS or runtime failure (a server refused, a timeout, a failed zone).
+    Failure,
+    /// 2: `plan --detailed-exitcode` only: changes are pending.
+    ChangesPending,
+    /// 3: usage or configuration error; nothing was sent to DNS.
+    Usage,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Failure => 1,
+            Exit::ChangesPending => 2,
+            Exit::Usage => 3,
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e.code())
+    }
+}
+
+/// An error that ends a command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Config(#[from] Box<ConfigErrors>),
+    #[error("{message}")]
+    Usage { message: String },
+    #[error("`kmsdns {0}` is not implemented yet in this version")]
+    NotImplemented(&'static str),
+    #[error("{0}")]
+    Runtime(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing to stdout failed; a closed pipe (`kmsdns plan | head`) is not an error.
+    #[error("cannot write output: {0}")]
+    Output(#[source] std::io::Error),
+}
+
+impl From<ConfigErrors> for Error {
+    fn from(e: ConfigErrors) -> Self {
+        Error::Config(Box::new(e))
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Output(e)
+    }
+}
+
+impl Error {
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Config(_) | Error::Usage { .. } => Exit::Usage,
+            Error::NotImplemented(_) | Error::Runtime(_) | Error::Io { .. } | Error::Output(_) => {
+                Exit::Failure
+            }
+        }
+    }
+
+    /// True for a write to a closed pipe, which ends the program quietly with success.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,343 @@
+//! Pure values shared by every layer: DNS names, SRV records, the desired state.
+//!
+//! Nothing here does I/O. Names are kept in their ASCII (A-label) form, lowercased,
+//! without the trailing dot; `Display` prints them absolute (with the dot).
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+/// The service label clients look up (RFC 2782 `_Service._Proto`).
+pub const KMS_SERVICE: &str = "_vlmcs._tcp";
+/// The KMS port unless a host was set to another one.
+pub const KMS_DEFAULT_PORT: u16 = 1688;
+/// Largest TTL RFC 2181 §8 allows.
+pub const MAX_TTL: u32 = 2_147_483_647;
+
+/// A fully qualified DNS name in ASCII, lowercase, stored without the trailing dot.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fqdn(String);
+
+/// Why a string is not an acceptable DNS name.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("the name is empty")]
+    Empty,
+    #[error("`{0}` is an IP address, but a host name is needed here")]
+    IpAddress(String),
+    #[error("label `{label}` is {len} octets long; RFC 1035 allows at most 63")]
+    LabelTooLong { label: String, len: usize },
+    #[error("the name has an empty label (two dots in a row, or a leading dot)")]
+    EmptyLabel,
+    #[error("the name is {0} octets long on the wire; RFC 1035 allows at most 255")]
+    NameTooLong(usize),
+    #[error(
+        "label `{0}` has a character other than letters, digits and hyphen (RFC 1035 host names)"
+    )]
+    BadCharacter(String),
+    #[error("label `{0}` starts or ends with a hyphen")]
+    Hyphen(String),
+    #[error("`{0}` is a single label; a fully qualified name is needed here")]
+    SingleLabel(String),
+    #[error("the internationalised name `{0}` cannot be converted to an A-label (IDNA)")]
+    Idna(String),
+}
+
+impl Fqdn {
+    /// Parses a domain name (a client DNS domain or zone): letters, digits and hyphens per
+    /// label, IDN input converted to its A-label, trailing dot optional.
+    pub fn parse_domain(input: &str) -> Result<Self, NameError> {
+        Self::parse(input, false)
+    }
+
+    /// Parses a host name used as an SRV target: like [`Fqdn::parse_domain`], and also at
+    /// least two labels and never an IP address (RFC 2782: the target is a name).
+    pub fn parse_host(input: &str) -> Result<Self, NameError> {
+        Self::parse(input, true)
+    }
+
+    fn parse(input: &str, host: bool) -> Result<Self, NameError> {
+        let trimmed = input.trim();
+        let bare = trimmed.strip_prefix('[').and_then(|s| s.strip_suffix(']'));
+        if trimmed.parse::<IpAddr>().is_ok() || bare.is_some_and(|s| s.parse::<IpAddr>().is_ok()) {
+            return Err(NameError::IpAddress(trimmed.to_string()));
+        }
+        let without_dot = trimmed.strip_suffix('.').unwrap_or(trimmed);
+        if without_dot.is_empty() {
+            return Err(NameError::Empty);
+        }
+        let ascii = if without_dot.is_ascii() {
+            without_dot.to_ascii_lowercase()
+        } else {
+            idna::domain_to_ascii_strict(without_dot)
+                .map_err(|_| NameError::Idna(without_dot.to_string()))?
+        };
+        let mut wire_len = 1;
+        for label in ascii.split('.') {
+            if label.is_empty() {
+                return Err(NameError::EmptyLabel);
+            }
+            if label.len() > 63 {
+                return Err(NameError::LabelTooLong {
+                    label: label.to_string(),
+                    len: label.len(),
+                });
+            }
+            if !label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            {
+                return Err(NameError::BadCharacter(label.to_string()));
+            }
+            if label.starts_with('-') || label.ends_with('-') {
+                return Err(NameError::Hyphen(label.to_string()));
+            }
+            wire_len += label.len() + 1;
+        }
+        // Room for the `_vlmcs._tcp.` prefix is checked where the owner name is built.
+        if wire_len > 255 {
+            return Err(NameError::NameTooLong(wire_len));
+        }
+        if host && !ascii.contains('.') {
+            return Err(NameError::SingleLabel(ascii));
+        }
+        Ok(Fqdn(ascii))
+    }
+
+    /// Builds a name from already-validated parts (used for `_vlmcs._tcp.<domain>`).
+    pub fn from_ascii_unchecked(s: &str) -> Self {
+        Fqdn(s.trim_end_matches('.').to_ascii_lowercase())
+    }
+
+    /// The name without the trailing dot.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Length on the wire (RFC 1035 §3.1).
+    pub fn wire_len(&self) -> usize {
+        self.0.split('.').map(|l| l.len() + 1).sum::<usize>() + 1
+    }
+
+    /// `_vlmcs._tcp.<self>`: the owner name of the KMS SRV RRset of this domain.
+    pub fn kms_owner(&self) -> Fqdn {
+        Fqdn(format!("{KMS_SERVICE}.{}", self.0))
+    }
+
+    /// True when `self` equals `ancestor` or lies below it.
+    pub fn is_at_or_below(&self, ancestor: &Fqdn) -> bool {
+        self.0 == ancestor.0 || self.0.ends_with(&format!(".{}", ancestor.0))
+    }
+
+    /// `self` relative to `origin` (as in a zone file with `$ORIGIN origin.`): `@` at the
+    /// apex. Returns `None` when `self` is not at or below `origin`.
+    pub fn relative_to(&self, origin: &Fqdn) -> Option<String> {
+        if self.0 == origin.0 {
+            Some("@".to_string())
+        } else {
+            self.0
+                .strip_suffix(&format!(".{}", origin.0))
+                .map(str::to_string)
+        }
+    }
+
+    /// The name with one label removed (`None` at a single label).
+    pub fn parent(&self) -> Option<Fqdn> {
+        self.0
+            .split_once('.')
+            .map(|(_, rest)| Fqdn(rest.to_string()))
+    }
+
+    /// The Unicode form for display next to an A-label (`None` when it is plain ASCII).
+    pub fn unicode(&self) -> Option<String> {
+        if !self.0.split('.').any(|l| l.starts_with("xn--")) {
+            return None;
+        }
+        let (u, res) = idna::domain_to_unicode(&self.0);
+        res.ok().map(|_| u)
+    }
+}
+
+impl fmt::Display for Fqdn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.", self.0)
+    }
+}
+
+impl Serialize for Fqdn {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// One SRV record of a `_vlmcs._tcp` RRset (RFC 2782), with its TTL.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct SrvRecord {
+    pub target: Fqdn,
+    pub port: u16,
+    pub priority: u16,
+    pub weight: u16,
+    pub ttl: u32,
+}
+
+impl SrvRecord {
+    /// RDATA in presentation form: `priority weight port target.`
+    pub fn rdata(&self) -> String {
+        format!(
+            "{} {} {} {}",
+            self.priority, self.weight, self.port, self.target
+        )
+    }
+}
+
+impl fmt::Display for SrvRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} IN SRV {}", self.ttl, self.rdata())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_normalised() {
+        let n = Fqdn::parse_host("KMS1.Corp.Example.COM.").unwrap();
+        assert_eq!(n.as_str(), "kms1.corp.example.com");
+        assert_eq!(n.to_string(), "kms1.corp.example.com.");
+        assert_eq!(n.kms_owner().as_str(), "_vlmcs._tcp.kms1.corp.example.com");
+    }
+
+    #[test]
+    fn idn_becomes_a_label() {
+        let n = Fqdn::parse_domain("bücher.example").unwrap();
+        assert_eq!(n.as_str(), "xn--bcher-kva.example");
+        assert_eq!(n.unicode().as_deref(), Some("bücher.example"));
+    }
+
+    #[test]
+    fn rejects_bad_names() {
+        assert!(matches!(
+            Fqdn::parse_host("192.0.2.1"),
+            Err(NameError::IpAddress(_))
+        ));
+        assert!(matches!(
+            Fqdn::parse_host("[2001:db8::1]"),
+            Err(NameError::IpAddress(_))
+        ));
+        assert!(matches!(
+            Fqdn::parse_host("kms1"),
+            Err(NameError::SingleLabel(_))
+        ));
+        assert!(matches!(
+            Fqdn::parse_host("kms_1.example.com"),
+            Err(NameError::BadCharacter(_))
+        ));
+        assert!(matches!(
+            Fqdn::parse_host("-kms.example.com"),
+            Err(NameError::Hyphen(_))
+        ));
+        assert!(matches!(
+            Fqdn::parse_host("a..example.com"),
+            Err(NameError::EmptyLabel)
+        ));
+        let long = format!("{}.example.com", "a".repeat(64));
+        assert!(matches!(
+            Fqdn::parse_host(&long),
+            Err(NameError::LabelTooLong { len: 64, .. })
+        ));
+        let very_long = vec!["a".repeat(63); 5].join(".");
+        assert!(matches!(
+            Fqdn::parse_domain(&very_long),
+            Err(NameError::NameTooLong(_))
+        ));
+    }
+
+    #[test]
+    fn relative_names() {
+        let zone = Fqdn::parse_domain("example.com").unwrap();
+        let owner = Fqdn::parse_domain("corp.example.com").unwrap().kms_owner();
+        assert_eq!(
+            owner.relative_to(&zone).as_deref(),
+            Some("_vlmcs._tcp.corp")
+        );
+        assert_eq!(zone.relative_to(&zone).as_deref(), Some("@"));
+        assert!(owner.is_at_or_below(&zone));
+        assert!(
+            !Fqdn::parse_domain("badexample.com")
+                .unwrap()
+                .is_at_or_below(&zone)
+        );
+    }
+}
+
+/// TSIG MAC algorithms kmsdns can sign with (RFC 8945 §6; those ring implements).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum TsigAlgorithm {
+    /// Still listed by RFC 8945 but only for interoperability with old servers.
+    HmacSha1,
+    HmacSha256,
+    HmacSha384,
+    HmacSha512,
+}
+
+impl TsigAlgorithm {
+    pub const ALL: [TsigAlgorithm; 4] = [
+        TsigAlgorithm::HmacSha256,
+        TsigAlgorithm::HmacSha384,
+        TsigAlgorithm::HmacSha512,
+        TsigAlgorithm::HmacSha1,
+    ];
+
+    /// The algorithm's name as in BIND key files and on the wire (without the trailing dot).
+    pub fn name(self) -> &'static str {
+        match self {
+            TsigAlgorithm::HmacSha1 => "hmac-sha1",
+            TsigAlgorithm::HmacSha256 => "hmac-sha256",
+            TsigAlgorithm::HmacSha384 => "hmac-sha384",
+            TsigAlgorithm::HmacSha512 => "hmac-sha512",
+        }
+    }
+
+    /// Parses a BIND / nsupdate algorithm name, case-insensitively, trailing dot optional.
+    pub fn from_name(s: &str) -> Option<Self> {
+        let s = s.trim().trim_end_matches('.').to_ascii_lowercase();
+        Self::ALL.into_iter().find(|a| a.name() == s)
+    }
+
+    /// Output size of the hash in bytes: also the length of a generated secret.
+    pub fn output_len(self) -> usize {
+        match self {
+            TsigAlgorithm::HmacSha1 => 20,
+            TsigAlgorithm::HmacSha256 => 32,
+            TsigAlgorithm::HmacSha384 => 48,
+            TsigAlgorithm::HmacSha512 => 64,
+        }
+    }
+
+    pub fn is_legacy(self) -> bool {
+        self == TsigAlgorithm::HmacSha1
+    }
+
+    /// "hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha1 (legacy)" for error messages.
+    pub fn valid_list() -> String {
+        Self::ALL
+            .iter()
+            .map(|a| {
+                if a.is_legacy() {
+                    format!("{} (legacy)", a.name())
+                } else {
+                    a.name().to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl fmt::Display for TsigAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
