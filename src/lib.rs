@@ -5,8 +5,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod dns;
 pub mod error;
 pub mod model;
+pub mod render;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -1,6 +1,8 @@
 //! Command-line interface: clap derive structs and dispatch. One file per subcommand, each
 //! with an `execute()`; the real work lives in the library modules they call.
 
+mod keygen;
+mod render;
 mod validate;
 
 use std::path::PathBuf;
@@ -62,11 +64,11 @@ pub enum Command {
     /// Send the changes as TSIG-signed RFC 2136 updates, one per zone
     Apply,
     /// Print BIND, named.conf, nsupdate, PowerShell or registry output for operators
-    Render,
+    Render(render::RenderArgs),
     /// Walk the KMS activation troubleshooting ladder for each domain
     Verify,
     /// Generate a TSIG key file (BIND format, mode 0600)
-    Keygen,
+    Keygen(keygen::KeygenArgs),
 }
 
 impl GlobalArgs {
@@ -112,9 +114,9 @@ impl Cli {
             Command::Validate(args) => validate::execute(&self.global, &args),
             Command::Plan => Err(Error::NotImplemented("plan")),
             Command::Apply => Err(Error::NotImplemented("apply")),
-            Command::Render => Err(Error::NotImplemented("render")),
+            Command::Render(args) => render::execute(&self.global, &args),
             Command::Verify => Err(Error::NotImplemented("verify")),
-            Command::Keygen => Err(Error::NotImplemented("keygen")),
+            Command::Keygen(args) => keygen::execute(&self.global, &args),
         }
     }
 }

@@ -1,1 +1,6 @@
-mod harness_placeholder {}
+//! All integration tests build as one test program (see ../shared/STYLE.md §10).
+
+mod config_errors;
+mod harness;
+mod render;
+mod tsig;

@@ -1,0 +1,3 @@
+//! The only place that speaks the DNS wire protocol.
+
+pub mod tsig;

@@ -1,0 +1,1 @@
+//! Renderers: pure functions of the validated configuration. They never touch the network.
