@@ -3,12 +3,16 @@
 //!
 //! The binary is a thin shell around [`run`]; tests and other programs drive the same code.
 
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod dns;
 pub mod error;
 pub mod model;
+pub mod plan;
 pub mod render;
+pub mod report;
+pub mod state;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

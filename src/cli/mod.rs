@@ -1,7 +1,10 @@
 //! Command-line interface: clap derive structs and dispatch. One file per subcommand, each
 //! with an `execute()`; the real work lives in the library modules they call.
 
+mod apply;
 mod keygen;
+mod net;
+mod plan;
 mod render;
 mod validate;
 
@@ -60,9 +63,9 @@ pub enum Command {
     /// Check the configuration file and show the SRV records it asks for
     Validate(validate::ValidateArgs),
     /// Read the live _vlmcs._tcp records and show what apply would change
-    Plan,
+    Plan(plan::PlanArgs),
     /// Send the changes as TSIG-signed RFC 2136 updates, one per zone
-    Apply,
+    Apply(apply::ApplyArgs),
     /// Print BIND, named.conf, nsupdate, PowerShell or registry output for operators
     Render(render::RenderArgs),
     /// Walk the KMS activation troubleshooting ladder for each domain
@@ -112,8 +115,8 @@ impl Cli {
     pub fn execute(self) -> Result<Exit> {
         match self.command {
             Command::Validate(args) => validate::execute(&self.global, &args),
-            Command::Plan => Err(Error::NotImplemented("plan")),
-            Command::Apply => Err(Error::NotImplemented("apply")),
+            Command::Plan(args) => plan::execute(&self.global, &args),
+            Command::Apply(args) => apply::execute(&self.global, &args),
             Command::Render(args) => render::execute(&self.global, &args),
             Command::Verify => Err(Error::NotImplemented("verify")),
             Command::Keygen(args) => keygen::execute(&self.global, &args),

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian machine: installs the DNS servers and tools the
+# integration tests run (BIND, Knot, dig, nsupdate, named-checkzone) when missing, then runs
+# every test. With CI=true a missing server is a test failure, never a skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command → Debian package
+declare -A need=(
+  [named]=bind9 [named-checkconf]=bind9-utils [named-checkzone]=bind9-utils [tsig-keygen]=bind9-utils
+  [dig]=bind9-dnsutils [nsupdate]=bind9-dnsutils [knotd]=knot [knotc]=knot [kdig]=knot-dnsutils
+)
+missing=()
+for cmd in "${!need[@]}"; do
+  PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+done
+if ((${#missing[@]})); then
+  pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+  echo "installing: $pkgs" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $pkgs >/dev/null
+fi
+# The Debian packages start system-wide daemons on port 53; the tests do not use them.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
+  systemctl stop named knot >/dev/null 2>&1 || true
+fi
+export PATH="$PATH:/usr/sbin:/sbin"
+cargo test --locked --all-targets "$@"

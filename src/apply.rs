@@ -1,0 +1,129 @@
+//! Applying a plan: one signed UPDATE per zone with the prerequisites from the state read,
+//! then every changed RRset read back from the server and compared with what was intended.
+//! Zones are independent: one failing does not stop the others.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::dns::query;
+use crate::dns::update::{self, RrsetChange};
+use crate::model::{Fqdn, SrvRecord};
+use crate::plan::{Plan, Problem, ZonePlan};
+
+/// What happened to one zone.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum ZoneOutcome {
+    /// The UPDATE was accepted and the read-back matches.
+    Applied { changes: usize, serial: Option<u32> },
+    /// Nothing to change: no UPDATE was sent.
+    Unchanged,
+    /// Not applied (or not verified): why and what to do.
+    Failed(Problem),
+}
+
+/// The outcome of one zone with its name and server.
+#[derive(Clone, Debug, Serialize)]
+pub struct ZoneReport {
+    pub zone: Fqdn,
+    pub server: String,
+    #[serde(flatten)]
+    pub outcome: ZoneOutcome,
+}
+
+/// The records an RRset must hold after the change: what was seen, minus deletes, plus adds.
+pub fn expected_after(c: &RrsetChange) -> Vec<SrvRecord> {
+    let mut out: Vec<SrvRecord> = c
+        .seen
+        .iter()
+        .filter(|r| !c.delete.contains(r))
+        .cloned()
+        .collect();
+    for a in &c.add {
+        if !out.contains(a) {
+            out.push(a.clone());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Sends one zone's UPDATE and verifies it.
+pub async fn apply_zone(zp: &ZonePlan) -> ZoneOutcome {
+    if let Some(p) = &zp.error {
+        return ZoneOutcome::Failed(p.clone());
+    }
+    let changes: Vec<RrsetChange> = zp.rrsets.iter().map(|r| r.to_rrset_change()).collect();
+    let count = zp.rrsets.iter().map(|r| r.changes.len()).sum();
+    let zone = &zp.target.zone;
+    let Some(msg) = update::build_update(zone, &changes) else {
+        return ZoneOutcome::Unchanged;
+    };
+    let client = &zp.target.client;
+    if let Err(e) = update::send_update(client, zone, msg).await {
+        return ZoneOutcome::Failed(Problem::from(&e));
+    }
+    // Read back every changed RRset from the same server.
+    for c in changes.iter().filter(|c| !c.is_empty()) {
+        let want = expected_after(c);
+        match query::read_srv(client, Some(zone), &c.owner).await {
+            Ok(got) if got == want => {}
+            Ok(got) => {
+                return ZoneOutcome::Failed(Problem {
+                    message: format!(
+                        "{} accepted the update, but {} now holds {} record(s) instead of the {} intended",
+                        client.label,
+                        c.owner,
+                        got.len(),
+                        want.len()
+                    ),
+                    hint: "the server may have applied only part of the update (policy filtering); run `kmsdns plan` and check the server's update policy".into(),
+                });
+            }
+            Err(e) => {
+                return ZoneOutcome::Failed(Problem {
+                    message: format!(
+                        "the update was accepted, but reading {} back failed: {e}",
+                        c.owner
+                    ),
+                    hint: e.hint(),
+                });
+            }
+        }
+    }
+    let serial = query::read_serial(client, zone).await.ok();
+    ZoneOutcome::Applied {
+        changes: count,
+        serial,
+    }
+}
+
+/// Applies every zone of the plan, `concurrency` at a time; reports come back in plan order.
+pub async fn apply_plan(plan: &Plan, concurrency: usize) -> Vec<ZoneReport> {
+    let sem = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut set = JoinSet::new();
+    for (i, zp) in plan.zones.iter().cloned().enumerate() {
+        let sem = sem.clone();
+        set.spawn(async move {
+            let _permit = sem.acquire_owned().await.expect("semaphore open");
+            let outcome = apply_zone(&zp).await;
+            (
+                i,
+                ZoneReport {
+                    zone: zp.target.zone.clone(),
+                    server: zp.target.client.label.clone(),
+                    outcome,
+                },
+            )
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(r) = set.join_next().await {
+        out.push(r.expect("apply task does not panic"));
+    }
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
+}

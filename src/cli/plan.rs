@@ -1,0 +1,57 @@
+//! `kmsdns plan`: read the live records, diff them against the file, print what would change.
+
+use std::io::Write;
+
+use clap::Args;
+
+use super::GlobalArgs;
+use super::net::{NetArgs, runtime};
+use crate::config::Config;
+use crate::error::{Error, Exit, Result};
+use crate::plan::Plan;
+use crate::state::{self, NetOptions};
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Print the plan as JSON (schema 1, see README)
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 0 when there are no changes, 2 when changes are pending, 1 on errors
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// Reads the state of every configured domain and builds the plan.
+pub fn make_plan(config: &Config, opts: &NetOptions) -> Result<Plan> {
+    let rt = runtime().map_err(|e| Error::Io {
+        context: "cannot start the async runtime".into(),
+        source: e,
+    })?;
+    Ok(rt.block_on(async {
+        let (targets, failures) = state::resolve_targets(config, opts).await;
+        let states = state::read_state(targets, opts).await;
+        Plan::build(states, failures)
+    }))
+}
+
+pub fn execute(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit> {
+    let config = Config::load(&global.config)?;
+    let plan = make_plan(&config, &args.net.options())?;
+    let mut out = anstream::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &plan)
+            .map_err(|e| Error::Runtime(format!("cannot write JSON: {e}")))?;
+        writeln!(out)?;
+    } else {
+        crate::report::write_plan(&mut out, &plan)?;
+    }
+    Ok(if plan.has_errors() {
+        Exit::Failure
+    } else if args.detailed_exitcode && plan.has_changes() {
+        Exit::ChangesPending
+    } else {
+        Exit::Success
+    })
+}

@@ -1,0 +1,137 @@
+//! DNS-layer errors. Each says which server, zone and key it concerns and what to check.
+
+use hickory_proto::op::ResponseCode;
+
+use super::transport::TransportError;
+use super::tsig::{KeyError, TsigError};
+use crate::model::Fqdn;
+
+/// What was being done when a server answered with an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// Reading the `_vlmcs._tcp` SRV RRset from the zone's primary.
+    ReadState,
+    /// An RFC 2136 UPDATE.
+    Update,
+    /// Zone / primary discovery through the resolver.
+    Discovery,
+}
+
+/// Context carried into error messages.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// Server as the user knows it, e.g. `primary (127.0.0.1:53)`.
+    pub server: String,
+    pub zone: Option<Fqdn>,
+    pub name: Option<Fqdn>,
+    pub key: Option<String>,
+    pub op: Operation,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DnsError {
+    #[error("{0}")]
+    Transport(#[from] TransportError),
+    #[error("TSIG with {server}: {source}")]
+    Tsig {
+        server: String,
+        #[source]
+        source: TsigError,
+    },
+    #[error("{0}")]
+    Key(#[from] KeyError),
+    #[error("{message}")]
+    Rcode {
+        rcode: ResponseCode,
+        message: String,
+        hint: String,
+    },
+    #[error("{server} is not authoritative for {name} (the reply has no AA bit)")]
+    NotAuthoritative { server: String, name: Fqdn },
+    #[error("unusable reply from {server}: {reason}")]
+    BadReply { server: String, reason: String },
+    #[error("cannot find the zone of {name}: {reason}")]
+    Discovery { name: Fqdn, reason: String },
+}
+
+impl DnsError {
+    /// What the user should check or do.
+    pub fn hint(&self) -> String {
+        match self {
+            DnsError::Transport(t) => t.hint().to_string(),
+            DnsError::Tsig { source, .. } => source.hint(),
+            DnsError::Key(_) => "fix the [keys.*] table or the key file it names".to_string(),
+            DnsError::Rcode { hint, .. } => hint.clone(),
+            DnsError::NotAuthoritative { .. } => "point `server` at the zone's primary (the SOA MNAME), or set `zone` so discovery finds the right one".to_string(),
+            DnsError::BadReply { .. } => "check that the address is a DNS server; if it is, this is a bug worth reporting".to_string(),
+            DnsError::Discovery { name, .. } => format!("set zone = \"…\" and server = \"…\" for {} in the config, or pass --resolver ADDR", name.as_str()),
+        }
+    }
+
+    /// True when the error means the records changed since they were read.
+    pub fn is_stale_state(&self) -> bool {
+        matches!(self, DnsError::Rcode { rcode, .. } if matches!(rcode, ResponseCode::YXRRSet | ResponseCode::NXRRSet | ResponseCode::YXDomain | ResponseCode::NXDomain))
+    }
+}
+
+/// Maps an error RCODE of a reply to an error that names server, zone and key.
+pub fn rcode_error(rcode: ResponseCode, ctx: &Context) -> DnsError {
+    let server = &ctx.server;
+    let zone = ctx
+        .zone
+        .as_ref()
+        .map_or("the zone".to_string(), |z| z.as_str().to_string());
+    let key = ctx.key.as_deref().unwrap_or("(no key: unsigned)");
+    let name = ctx
+        .name
+        .as_ref()
+        .map_or_else(|| zone.clone(), |n| n.as_str().to_string());
+    let (message, hint) = match (ctx.op, rcode) {
+        (Operation::Update, ResponseCode::Refused) => (
+            format!("{server} refused key {key} for zone {zone} (REFUSED)"),
+            format!(
+                "check update-policy / allow-update for zone {zone} on the server: it must grant key {key} the names _vlmcs._tcp.<domain>. type SRV (see `kmsdns render named-conf`)"
+            ),
+        ),
+        (Operation::Update, ResponseCode::NotAuth) => (
+            format!("{server} is not authoritative for zone {zone}, or does not accept key {key} for it (NOTAUTH)"),
+            format!("send updates to the zone's primary (SOA MNAME) and check that key {key} is allowed to update {zone}"),
+        ),
+        (Operation::Update, ResponseCode::NotZone) => (
+            format!("{zone} is not a zone on {server}: a name in the update is outside it (NOTZONE)"),
+            format!("set zone = \"…\" for the domain to the zone that really contains {name}, or remove `zone` to discover it"),
+        ),
+        (
+            Operation::Update,
+            ResponseCode::YXRRSet | ResponseCode::NXRRSet | ResponseCode::YXDomain | ResponseCode::NXDomain,
+        ) => (
+            format!("records in zone {zone} changed since they were read ({rcode}); nothing was written"),
+            "run `kmsdns plan` again to see the current state, then apply".to_string(),
+        ),
+        (Operation::Update, ResponseCode::NotImp) => (
+            format!("{server} does not implement dynamic update (NOTIMP)"),
+            "use `kmsdns render bind` or `render powershell` and apply the records by hand".to_string(),
+        ),
+        (Operation::ReadState, ResponseCode::Refused) => (
+            format!("{server} refused the query for {name} (REFUSED)"),
+            format!("check that {server} serves zone {zone} and that allow-query lets this machine ask"),
+        ),
+        (_, ResponseCode::ServFail) => (
+            format!("{server} failed to answer for {name} (SERVFAIL)"),
+            format!("check the server's log: zone {zone} may not be loaded, or its journal not writable"),
+        ),
+        (_, ResponseCode::FormErr) => (
+            format!("{server} could not parse the message for {name} (FORMERR)"),
+            "check that the address is a DNS server that supports this operation; otherwise report a kmsdns bug".to_string(),
+        ),
+        (_, rc) => (
+            format!("{server} answered {rc} for {name}"),
+            "check the server's log for the reason".to_string(),
+        ),
+    };
+    DnsError::Rcode {
+        rcode,
+        message,
+        hint,
+    }
+}

@@ -1,0 +1,185 @@
+//! Building and sending RFC 2136 UPDATE messages: one per zone, holding every change for the
+//! zone's `_vlmcs._tcp` RRsets.
+//!
+//! - Zone section (§2.3): `zone IN SOA`.
+//! - Prerequisites (§2.4) from the state just read, per RRset: "RRset exists (value
+//!   dependent)" (§2.4.2) with exactly the records seen, or "RRset does not exist" (§2.4.3)
+//!   when none were seen. A change by anyone since the read makes the server answer
+//!   NXRRSET/YXRRSET and write nothing (§3.2).
+//! - Update section (§2.5): deletes of specific RRs (§2.5.4, class NONE, TTL 0), then adds
+//!   (§2.5.1). A TTL change is the delete of the old RR and the add of the new one.
+
+use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::rdata::SRV;
+use hickory_proto::rr::{DNSClass, RData, Record, RecordType};
+use serde::Serialize;
+
+use super::client::DnsClient;
+use super::error::{Context, DnsError, Operation, rcode_error};
+use super::query::name_of;
+use super::transport::{Kind, Proto};
+use crate::model::{Fqdn, SrvRecord};
+
+/// The changes to one `_vlmcs._tcp.<domain>` RRset, with the state they were planned from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RrsetChange {
+    pub owner: Fqdn,
+    /// The records read from the primary when the change was planned (the prerequisite).
+    pub seen: Vec<SrvRecord>,
+    pub delete: Vec<SrvRecord>,
+    pub add: Vec<SrvRecord>,
+}
+
+impl RrsetChange {
+    pub fn is_empty(&self) -> bool {
+        self.delete.is_empty() && self.add.is_empty()
+    }
+}
+
+fn srv_record(owner: &Fqdn, r: &SrvRecord, ttl: u32, class: DNSClass) -> Record {
+    let mut rec = Record::from_rdata(
+        name_of(owner),
+        ttl,
+        RData::SRV(SRV::new(r.priority, r.weight, r.port, name_of(&r.target))),
+    );
+    rec.dns_class = class;
+    rec
+}
+
+/// Builds the UPDATE for `zone` from the non-empty changes. Returns `None` when nothing is to
+/// be changed (no message must be sent then).
+pub fn build_update(zone: &Fqdn, changes: &[RrsetChange]) -> Option<Message> {
+    let changes: Vec<&RrsetChange> = changes.iter().filter(|c| !c.is_empty()).collect();
+    if changes.is_empty() {
+        return None;
+    }
+    let mut msg = Message::new(0, MessageType::Query, OpCode::Update);
+    msg.metadata.recursion_desired = false;
+    let mut zq = Query::query(name_of(zone), RecordType::SOA);
+    zq.set_query_class(DNSClass::IN);
+    msg.add_query(zq);
+    for c in &changes {
+        if c.seen.is_empty() {
+            // §2.4.3 RRset does not exist: class NONE, type SRV, TTL 0, no RDATA.
+            let mut rec = Record::update0(name_of(&c.owner), 0, RecordType::SRV);
+            rec.dns_class = DNSClass::NONE;
+            msg.add_answer(rec);
+        } else {
+            // §2.4.2 RRset exists (value dependent): every record seen, class IN, TTL 0.
+            for r in &c.seen {
+                msg.add_answer(srv_record(&c.owner, r, 0, DNSClass::IN));
+            }
+        }
+    }
+    for c in &changes {
+        for r in &c.delete {
+            msg.add_authority(srv_record(&c.owner, r, 0, DNSClass::NONE));
+        }
+    }
+    for c in &changes {
+        for r in &c.add {
+            msg.add_authority(srv_record(&c.owner, r, r.ttl, DNSClass::IN));
+        }
+    }
+    Some(msg)
+}
+
+/// What the server said to one UPDATE.
+#[derive(Clone, Debug, Serialize)]
+pub struct UpdateReceipt {
+    pub proto: Proto,
+    pub signed: bool,
+}
+
+/// Sends the UPDATE for `zone` and maps any error RCODE to an error naming server, zone and
+/// key. Only NOERROR is success.
+pub async fn send_update(
+    client: &DnsClient,
+    zone: &Fqdn,
+    msg: Message,
+) -> Result<UpdateReceipt, DnsError> {
+    let resp = client.send(msg, Kind::Update).await?;
+    let rc = resp.message.metadata.response_code;
+    if rc != ResponseCode::NoError {
+        return Err(rcode_error(
+            rc,
+            &Context {
+                server: client.label.clone(),
+                zone: Some(zone.clone()),
+                name: None,
+                key: client.key_name(),
+                op: Operation::Update,
+            },
+        ));
+    }
+    Ok(UpdateReceipt {
+        proto: resp.proto,
+        signed: resp.signed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(t: &str, ttl: u32) -> SrvRecord {
+        SrvRecord {
+            target: Fqdn::parse_host(t).unwrap(),
+            port: 1688,
+            priority: 0,
+            weight: 0,
+            ttl,
+        }
+    }
+
+    #[test]
+    fn prerequisites_and_order() {
+        let zone = Fqdn::parse_domain("example.com").unwrap();
+        let a = Fqdn::parse_domain("a.example.com").unwrap().kms_owner();
+        let b = Fqdn::parse_domain("b.example.com").unwrap().kms_owner();
+        let changes = vec![
+            RrsetChange {
+                owner: a.clone(),
+                seen: vec![],
+                delete: vec![],
+                add: vec![rec("kms1.example.com", 300)],
+            },
+            RrsetChange {
+                owner: b.clone(),
+                seen: vec![rec("old.example.com", 60)],
+                delete: vec![rec("old.example.com", 60)],
+                add: vec![rec("kms1.example.com", 300)],
+            },
+        ];
+        let msg = build_update(&zone, &changes).unwrap();
+        assert_eq!(msg.queries.len(), 1);
+        assert_eq!(msg.answers.len(), 2);
+        assert_eq!(msg.answers[0].dns_class, DNSClass::NONE);
+        assert_eq!(msg.answers[1].dns_class, DNSClass::IN);
+        assert_eq!(msg.answers[1].ttl, 0);
+        assert_eq!(msg.authorities.len(), 3);
+        assert_eq!(
+            msg.authorities[0].dns_class,
+            DNSClass::NONE,
+            "deletes come first"
+        );
+        assert_eq!(msg.authorities[1].dns_class, DNSClass::IN);
+        // It encodes.
+        let bytes = msg.to_vec().unwrap();
+        let back = Message::from_vec(&bytes).unwrap();
+        assert_eq!(back.authorities.len(), 3);
+    }
+
+    #[test]
+    fn nothing_to_send() {
+        let zone = Fqdn::parse_domain("example.com").unwrap();
+        let owner = zone.kms_owner();
+        let c = RrsetChange {
+            owner,
+            seen: vec![rec("kms1.example.com", 1)],
+            delete: vec![],
+            add: vec![],
+        };
+        assert!(build_update(&zone, &[c]).is_none());
+    }
+}

@@ -1,0 +1,164 @@
+//! Human-readable output of plans and apply results (the JSON form is the serde form of
+//! [`Plan`]).
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use crate::apply::{ZoneOutcome, ZoneReport};
+use crate::model::SrvRecord;
+use crate::plan::{Change, Plan};
+
+fn color(c: AnsiColor) -> Style {
+    Style::new().fg_color(Some(c.into()))
+}
+
+fn describe_change(from: &SrvRecord, to: &SrvRecord) -> String {
+    let mut parts = Vec::new();
+    if from.ttl != to.ttl {
+        parts.push(format!("ttl {} → {}", from.ttl, to.ttl));
+    }
+    if from.priority != to.priority {
+        parts.push(format!("priority {} → {}", from.priority, to.priority));
+    }
+    if from.weight != to.weight {
+        parts.push(format!("weight {} → {}", from.weight, to.weight));
+    }
+    if from.port != to.port {
+        parts.push(format!("port {} → {}", from.port, to.port));
+    }
+    parts.join(", ")
+}
+
+/// Writes the plan grouped by zone, ending with the `Plan:` / `No changes.` line.
+pub fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
+    let bold = Style::new().bold();
+    let (green, red, yellow, dim) = (
+        color(AnsiColor::Green),
+        color(AnsiColor::Red),
+        color(AnsiColor::Yellow),
+        Style::new().dimmed(),
+    );
+    for z in &plan.zones {
+        let o = &z.origin;
+        let key = o
+            .key
+            .as_deref()
+            .map_or("unsigned".to_string(), |k| format!("key {k}"));
+        writeln!(
+            out,
+            "{bold}zone {}{bold:#} ({}) via {} ({}), {key}",
+            o.zone,
+            if o.zone_discovered {
+                "discovered"
+            } else {
+                "configured"
+            },
+            o.server,
+            if o.server_discovered {
+                "primary from SOA MNAME"
+            } else {
+                "configured server"
+            },
+        )?;
+        if let Some(p) = &z.error {
+            writeln!(
+                out,
+                "  {red}error{red:#}: {}\n    hint: {}",
+                p.message, p.hint
+            )?;
+            continue;
+        }
+        for r in &z.rrsets {
+            let status = if r.changes.is_empty() {
+                format!("{dim}(up to date){dim:#}")
+            } else {
+                String::new()
+            };
+            writeln!(out, "  {} {status}", r.owner)?;
+            for c in &r.changes {
+                match c {
+                    Change::Add { record } => writeln!(out, "    {green}+ {record}{green:#}")?,
+                    Change::Delete { record } => writeln!(out, "    {red}- {record}{red:#}")?,
+                    Change::Change { from, to } => writeln!(
+                        out,
+                        "    {yellow}~ {to}{yellow:#}  ({})",
+                        describe_change(from, to)
+                    )?,
+                }
+            }
+            for u in &r.unmanaged {
+                writeln!(
+                    out,
+                    "    {dim}= {u}  (unmanaged: kept because prune = false){dim:#}"
+                )?;
+                writeln!(
+                    out,
+                    "      note: if {} is a Windows KMS host that publishes itself, set DisableDnsPublishing=1 on it (`kmsdns render registry --disable-publishing`) or list it in this file",
+                    u.target
+                )?;
+            }
+        }
+    }
+    for f in &plan.failed_domains {
+        writeln!(
+            out,
+            "{red}error{red:#}: domain {}: {}\n  hint: {}",
+            f.domain, f.problem.message, f.problem.hint
+        )?;
+    }
+    let t = plan.totals();
+    if plan.has_changes() {
+        writeln!(
+            out,
+            "{bold}Plan: {} to add, {} to change, {} to delete.{bold:#}",
+            t.add, t.change, t.delete
+        )?;
+    } else if plan.has_errors() {
+        writeln!(
+            out,
+            "{bold}No changes planned, but some zones could not be read (see errors above).{bold:#}"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{bold}No changes. KMS SRV records match the configuration.{bold:#}"
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes one line per zone: applied / unchanged / failed (with the reason).
+pub fn write_apply_summary(out: &mut impl Write, reports: &[ZoneReport]) -> io::Result<()> {
+    let (green, red, dim) = (
+        color(AnsiColor::Green),
+        color(AnsiColor::Red),
+        Style::new().dimmed(),
+    );
+    writeln!(out, "Apply summary:")?;
+    for r in reports {
+        match &r.outcome {
+            ZoneOutcome::Applied { changes, serial } => {
+                let serial = serial
+                    .map(|s| format!(", serial now {s}"))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "  {green}applied{green:#}    {} via {}: {changes} change(s), read back and verified{serial}",
+                    r.zone, r.server
+                )?
+            }
+            ZoneOutcome::Unchanged => writeln!(
+                out,
+                "  {dim}unchanged{dim:#}  {} via {}: nothing sent",
+                r.zone, r.server
+            )?,
+            ZoneOutcome::Failed(p) => writeln!(
+                out,
+                "  {red}failed{red:#}     {} via {}: {}\n             hint: {}",
+                r.zone, r.server, p.message, p.hint
+            )?,
+        }
+    }
+    Ok(())
+}
