@@ -8,8 +8,8 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::dns::query;
 use crate::dns::update::{self, RrsetChange};
+use crate::dns::{DnsClient, query};
 use crate::model::{Fqdn, SrvRecord};
 use crate::plan::{Plan, Problem, ZonePlan};
 
@@ -51,6 +51,18 @@ pub fn expected_after(c: &RrsetChange) -> Vec<SrvRecord> {
     out
 }
 
+/// True when the RRset read back is what the update intended: the same records, and the added
+/// ones with their TTL. Servers give one RRset one TTL (RFC 2181 §5.2; BIND sets the RRset's TTL
+/// to the last one added), so records kept unchanged may come back with the new TTL.
+pub fn matches_after_update(got: &[SrvRecord], want: &[SrvRecord], added: &[SrvRecord]) -> bool {
+    let rdata = |v: &[SrvRecord]| {
+        let mut r: Vec<String> = v.iter().map(SrvRecord::rdata).collect();
+        r.sort();
+        r
+    };
+    rdata(got) == rdata(want) && added.iter().all(|a| got.contains(a))
+}
+
 /// Sends one zone's UPDATE and verifies it.
 pub async fn apply_zone(zp: &ZonePlan) -> ZoneOutcome {
     if let Some(p) = &zp.error {
@@ -70,7 +82,7 @@ pub async fn apply_zone(zp: &ZonePlan) -> ZoneOutcome {
     for c in changes.iter().filter(|c| !c.is_empty()) {
         let want = expected_after(c);
         match query::read_srv(client, Some(zone), &c.owner).await {
-            Ok(got) if got == want => {}
+            Ok(got) if matches_after_update(&got, &want, &c.add) => {}
             Ok(got) => {
                 return ZoneOutcome::Failed(Problem {
                     message: format!(
@@ -98,6 +110,73 @@ pub async fn apply_zone(zp: &ZonePlan) -> ZoneOutcome {
     ZoneOutcome::Applied {
         changes: count,
         serial,
+    }
+}
+
+/// One name server's answer while waiting for a new serial.
+#[derive(Clone, Debug, Serialize)]
+pub struct NsSync {
+    pub ns: Fqdn,
+    pub address: Option<std::net::SocketAddr>,
+    pub serial: Option<u32>,
+    pub in_sync: bool,
+}
+
+/// Polls every NS of the zone until each serves `serial` (or newer, RFC 1982) or `limit`
+/// passes. NS names are resolved through the primary (in-zone names) or the resolver; they
+/// are asked on `port`.
+pub async fn wait_for_serial(
+    zp: &ZonePlan,
+    serial: u32,
+    resolver: Option<&DnsClient>,
+    port: u16,
+    limit: std::time::Duration,
+) -> Result<Vec<NsSync>, crate::dns::DnsError> {
+    let primary = &zp.target.client;
+    let zone = &zp.target.zone;
+    let mut servers = Vec::new();
+    for ns in query::read_ns(primary, zone).await? {
+        let mut addrs = query::resolve_addresses(primary, &ns)
+            .await
+            .unwrap_or_default();
+        if addrs.is_empty()
+            && let Some(r) = resolver
+        {
+            addrs = query::resolve_addresses(r, &ns).await.unwrap_or_default();
+        }
+        let addr = addrs.first().map(|ip| std::net::SocketAddr::new(*ip, port));
+        servers.push(NsSync {
+            ns,
+            address: addr,
+            serial: None,
+            in_sync: false,
+        });
+    }
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        for s in servers.iter_mut().filter(|s| !s.in_sync) {
+            let Some(addr) = s.address else { continue };
+            let client = DnsClient::new(
+                crate::dns::transport::Endpoint {
+                    tries: 1,
+                    ..crate::dns::transport::Endpoint::new(
+                        addr,
+                        crate::config::Transport::Udp,
+                        std::time::Duration::from_secs(1),
+                    )
+                },
+                format!("{} ({addr})", s.ns.as_str()),
+                None,
+            );
+            if let Ok(got) = query::read_serial(&client, zone).await {
+                s.serial = Some(got);
+                s.in_sync = got.wrapping_sub(serial) < (1 << 31);
+            }
+        }
+        if servers.iter().all(|s| s.in_sync) || tokio::time::Instant::now() >= deadline {
+            return Ok(servers);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
 }
 

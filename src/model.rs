@@ -6,7 +6,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The service label clients look up (RFC 2782 `_Service._Proto`).
 pub const KMS_SERVICE: &str = "_vlmcs._tcp";
@@ -171,8 +171,17 @@ impl Serialize for Fqdn {
     }
 }
 
+/// Reads names written by kmsdns itself (plan files): no validation beyond lowercasing, since
+/// owner names like `_vlmcs._tcp.…` are not host names.
+impl<'de> Deserialize<'de> for Fqdn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(Fqdn::from_ascii_unchecked(&s))
+    }
+}
+
 /// One SRV record of a `_vlmcs._tcp` RRset (RFC 2782), with its TTL.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SrvRecord {
     pub target: Fqdn,
     pub port: u16,

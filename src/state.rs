@@ -108,7 +108,8 @@ fn load_keys(config: &Config) -> BTreeMap<String, Result<Arc<TsigKey>, String>> 
         .collect()
 }
 
-fn resolver_client(opts: &NetOptions) -> Result<DnsClient, DnsError> {
+/// The resolver for discovery: `--resolver` or the first nameserver of /etc/resolv.conf.
+pub fn resolver_client(opts: &NetOptions) -> Result<DnsClient, DnsError> {
     let system = || ResolvConf::system().ok()?.nameservers.first().copied();
     let addr = opts
         .resolver

@@ -2,6 +2,8 @@
 
 use std::io::Write;
 
+use std::path::PathBuf;
+
 use clap::Args;
 
 use super::GlobalArgs;
@@ -19,6 +21,10 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when changes are pending, 1 on errors
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Also write the plan (JSON, with hashes of the config and of the state read) to FILE,
+    /// for a later `kmsdns apply FILE`
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub net: NetArgs,
 }
@@ -32,13 +38,22 @@ pub fn make_plan(config: &Config, opts: &NetOptions) -> Result<Plan> {
     Ok(rt.block_on(async {
         let (targets, failures) = state::resolve_targets(config, opts).await;
         let states = state::read_state(targets, opts).await;
-        Plan::build(states, failures)
+        Plan::build(config, states, failures)
     }))
 }
 
 pub fn execute(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit> {
     let config = Config::load(&global.config)?;
     let plan = make_plan(&config, &args.net.options())?;
+    if let Some(path) = &args.out {
+        let json = serde_json::to_string_pretty(&plan)
+            .map_err(|e| Error::Runtime(format!("cannot encode the plan: {e}")))?;
+        std::fs::write(path, json + "\n").map_err(|e| Error::Io {
+            context: format!("cannot write the plan to {}", path.display()),
+            source: e,
+        })?;
+        tracing::info!(file = %path.display(), "plan saved");
+    }
     let mut out = anstream::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &plan)

@@ -147,6 +147,8 @@ pub struct Config {
     pub domains: Vec<Domain>,
     /// DNS suffixes clients search (for `verify`); empty = read resolv.conf.
     pub client_suffixes: Vec<Fqdn>,
+    /// SHA-256 of the file's text (hex), recorded in saved plans.
+    pub sha256: String,
 }
 
 impl Config {
@@ -165,11 +167,16 @@ impl Config {
     /// Validates configuration text; `path` names it in errors and anchors relative key
     /// file paths.
     pub fn from_str(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
-        validate::validate(path, text).map_err(|diagnostics| ConfigErrors {
-            file: path.to_path_buf(),
-            source_text: text.to_string(),
-            diagnostics,
-        })
+        validate::validate(path, text)
+            .map(|mut c| {
+                c.sha256 = sha256_hex(text.as_bytes());
+                c
+            })
+            .map_err(|diagnostics| ConfigErrors {
+                file: path.to_path_buf(),
+                source_text: text.to_string(),
+                diagnostics,
+            })
     }
 
     /// The key a server uses: its own, else `[defaults].key`.
@@ -184,4 +191,10 @@ impl Config {
     pub fn record_count(&self) -> usize {
         self.domains.iter().map(|d| d.records.len()).sum()
     }
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }

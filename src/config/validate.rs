@@ -247,6 +247,7 @@ impl Validator {
             hosts: hosts.into_iter().map(|(h, _)| h).collect(),
             domains: domain_list,
             client_suffixes,
+            sha256: String::new(),
         }
     }
 

@@ -210,3 +210,34 @@ pub async fn resolve_addresses(resolver: &DnsClient, host: &Fqdn) -> Result<Vec<
 pub fn socket_addrs(addrs: &[IpAddr], port: u16) -> Vec<SocketAddr> {
     addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect()
 }
+
+/// The NS names of `zone` as the server holds them.
+pub async fn read_ns(client: &DnsClient, zone: &Fqdn) -> Result<Vec<Fqdn>, DnsError> {
+    let resp = client
+        .send(query_message(zone, RecordType::NS, false), Kind::Query)
+        .await?;
+    let m = &resp.message;
+    if m.metadata.response_code != ResponseCode::NoError {
+        return Err(rcode_error(
+            m.metadata.response_code,
+            &Context {
+                server: client.label.clone(),
+                zone: Some(zone.clone()),
+                name: Some(zone.clone()),
+                key: client.key_name(),
+                op: Operation::ReadState,
+            },
+        ));
+    }
+    let mut out: Vec<Fqdn> = m
+        .answers
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::NS(ns) => Some(fqdn_of(&ns.0)),
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}

@@ -1,13 +1,13 @@
 //! The diff of one `_vlmcs._tcp` RRset: current (read from the primary) against desired (from
 //! the config). Pure; the order of changes is fixed (by target) so plans are reproducible.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dns::update::RrsetChange;
 use crate::model::{Fqdn, SrvRecord};
 
 /// One line of a plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "lowercase")]
 pub enum Change {
     Add {
@@ -24,7 +24,7 @@ pub enum Change {
 }
 
 /// The diff of one RRset.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RrsetDiff {
     pub owner: Fqdn,
     pub current: Vec<SrvRecord>,

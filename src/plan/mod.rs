@@ -3,17 +3,52 @@
 
 pub mod diff;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use diff::{Change, RrsetDiff, diff};
 
+use crate::config::{Config, sha256_hex};
+use crate::model::Fqdn;
 use crate::state::{DomainFailure, ZoneOrigin, ZoneState, ZoneTarget};
+
+/// SHA-256 over the current records of every RRset of every zone, in plan order: lets `apply
+/// PLAN.json` detect a plan file edited by hand.
+pub fn state_sha256<'a>(zones: impl Iterator<Item = (&'a Fqdn, &'a [RrsetDiff])>) -> String {
+    let mut text = String::new();
+    for (zone, rrsets) in zones {
+        text.push_str(&format!("zone {zone}\n"));
+        for r in rrsets {
+            text.push_str(&format!("rrset {}\n", r.owner));
+            for rec in &r.current {
+                text.push_str(&format!("{rec}\n"));
+            }
+        }
+    }
+    sha256_hex(text.as_bytes())
+}
+
+/// A saved plan as read back from `plan --out FILE` (unknown fields are ignored).
+#[derive(Clone, Debug, Deserialize)]
+pub struct PlanFile {
+    pub schema: u32,
+    pub config_sha256: String,
+    pub state_sha256: String,
+    pub zones: Vec<PlanFileZone>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct PlanFileZone {
+    pub zone: Fqdn,
+    pub server_address: std::net::SocketAddr,
+    pub rrsets: Vec<RrsetDiff>,
+    pub error: Option<Problem>,
+}
 
 /// The version of the JSON plan schema (`plan --json`).
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// An error with the fix, for output.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub message: String,
     pub hint: String,
@@ -66,14 +101,20 @@ pub struct Totals {
 #[derive(Clone, Debug, Serialize)]
 pub struct Plan {
     pub schema: u32,
+    pub kmsdns_version: String,
+    /// The configuration file the plan was made from, and the SHA-256 of its text.
+    pub config_file: String,
+    pub config_sha256: String,
+    /// SHA-256 of the state read (every zone's current records), see [`state_sha256`].
+    pub state_sha256: String,
     pub zones: Vec<ZonePlan>,
     pub failed_domains: Vec<DomainProblem>,
 }
 
 impl Plan {
     /// Diffs the state read against the desired records.
-    pub fn build(states: Vec<ZoneState>, failures: Vec<DomainFailure>) -> Plan {
-        let zones = states
+    pub fn build(config: &Config, states: Vec<ZoneState>, failures: Vec<DomainFailure>) -> Plan {
+        let zones: Vec<ZonePlan> = states
             .into_iter()
             .map(|s| {
                 let (rrsets, error) = match &s.current {
@@ -103,8 +144,17 @@ impl Plan {
                 problem: Problem::from(&f.error),
             })
             .collect();
+        let state_sha256 = state_sha256(
+            zones
+                .iter()
+                .map(|z: &ZonePlan| (&z.origin.zone, z.rrsets.as_slice())),
+        );
         Plan {
             schema: SCHEMA_VERSION,
+            kmsdns_version: env!("CARGO_PKG_VERSION").to_string(),
+            config_file: config.path.display().to_string(),
+            config_sha256: config.sha256.clone(),
+            state_sha256,
             zones,
             failed_domains,
         }
