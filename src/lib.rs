@@ -13,6 +13,7 @@ pub mod plan;
 pub mod render;
 pub mod report;
 pub mod state;
+pub mod verify;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

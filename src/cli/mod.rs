@@ -7,12 +7,13 @@ mod net;
 mod plan;
 mod render;
 mod validate;
+mod verify;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::error::{Error, Exit, Result};
+use crate::error::{Exit, Result};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -69,7 +70,7 @@ pub enum Command {
     /// Print BIND, named.conf, nsupdate, PowerShell or registry output for operators
     Render(render::RenderArgs),
     /// Walk the KMS activation troubleshooting ladder for each domain
-    Verify,
+    Verify(verify::VerifyArgs),
     /// Generate a TSIG key file (BIND format, mode 0600)
     Keygen(keygen::KeygenArgs),
 }
@@ -118,7 +119,7 @@ impl Cli {
             Command::Plan(args) => plan::execute(&self.global, &args),
             Command::Apply(args) => apply::execute(&self.global, &args),
             Command::Render(args) => render::execute(&self.global, &args),
-            Command::Verify => Err(Error::NotImplemented("verify")),
+            Command::Verify(args) => verify::execute(&self.global, &args),
             Command::Keygen(args) => keygen::execute(&self.global, &args),
         }
     }
