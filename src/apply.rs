@@ -181,7 +181,12 @@ pub async fn wait_for_serial(
 }
 
 /// Applies every zone of the plan, `concurrency` at a time; reports come back in plan order.
-pub async fn apply_plan(plan: &Plan, concurrency: usize) -> Vec<ZoneReport> {
+/// `progress` (a bar on a terminal) advances by one per finished zone.
+pub async fn apply_plan(
+    plan: &Plan,
+    concurrency: usize,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Vec<ZoneReport> {
     let sem = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut set = JoinSet::new();
     for (i, zp) in plan.zones.iter().cloned().enumerate() {
@@ -201,7 +206,12 @@ pub async fn apply_plan(plan: &Plan, concurrency: usize) -> Vec<ZoneReport> {
     }
     let mut out = Vec::new();
     while let Some(r) = set.join_next().await {
-        out.push(r.expect("apply task does not panic"));
+        let r = r.expect("apply task does not panic");
+        if let Some(p) = progress {
+            p.set_message(r.1.zone.to_string());
+            p.inc(1);
+        }
+        out.push(r);
     }
     out.sort_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, r)| r).collect()

@@ -152,7 +152,19 @@ pub fn execute(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
         context: "cannot start the async runtime".into(),
         source: e,
     })?;
-    let reports = rt.block_on(apply_plan(&plan, opts.concurrency));
+    // A bar only on a terminal and only when there are more than a few zones.
+    let progress = (std::io::stderr().is_terminal() && plan.zones.len() > 3).then(|| {
+        let bar = indicatif::ProgressBar::new(plan.zones.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} zones {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let reports = rt.block_on(apply_plan(&plan, opts.concurrency, progress.as_ref()));
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
     crate::report::write_apply_summary(&mut out, &reports)?;
     let mut failed = reports
         .iter()
