@@ -2,5 +2,6 @@
 
 mod config_errors;
 mod harness;
+mod harness_selftest;
 mod render;
 mod tsig;

@@ -1,0 +1,170 @@
+//! A real `named` (BIND 9) on 127.0.0.1 with its config, keys and zones in a temp dir.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::ops::{Deref, DerefMut};
+use std::os::unix::fs::MetadataExt;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::{LabDir, Policy, Server, ServerBuilder, ZoneBuilder, ports, require};
+
+/// A running `named`, killed on drop. Derefs to [`Server`] for the query/update helpers.
+pub struct BindServer(Server);
+
+impl BindServer {
+    /// Writes named.conf, keys and zone files, checks the config with `named-checkconf`, starts
+    /// `named -g` and waits (≤ 10 s) until the first and last zone answer SOA.
+    ///
+    /// `None` when named is not installed outside CI (a skip message was printed).
+    pub fn start(builder: &ServerBuilder) -> Option<BindServer> {
+        let named = require("named")?;
+        let checkconf = require("named-checkconf")?;
+        assert!(
+            !builder.zones.is_empty(),
+            "a BIND lab needs at least one zone"
+        );
+        let lab = LabDir::new("bind", builder);
+        let dir = &lab.path;
+        let port = ports::free_port();
+
+        let mut conf = String::new();
+        let d = dir.display();
+        write!(
+            conf,
+            "options {{\n\
+             \tdirectory \"{d}\";\n\
+             \tpid-file \"{d}/named.pid\";\n\
+             \tsession-keyfile \"{d}/session.key\";\n\
+             \tmanaged-keys-directory \"{d}\";\n\
+             \tlisten-on port {port} {{ 127.0.0.1; }};\n\
+             \tlisten-on-v6 {{ none; }};\n\
+             \trecursion no;\n\
+             \tnotify no;\n\
+             \tdnssec-validation no;\n\
+             }};\n\
+             controls {{ }};\n"
+        )
+        .unwrap();
+        for key in &lab.keys {
+            writeln!(conf, "include \"{}\";", key.file.display()).unwrap();
+        }
+        for zone in &builder.zones {
+            conf.push_str(&zone_statement(zone));
+            if zone.primary.is_none() {
+                fs::write(dir.join(zone_file_name(zone)), zone.zone_file()).expect("write zone");
+            }
+        }
+        let conf_path = dir.join("named.conf");
+        fs::write(&conf_path, &conf).expect("write named.conf");
+
+        let check = Command::new(checkconf)
+            .arg(&conf_path)
+            .output()
+            .expect("run named-checkconf");
+        assert!(
+            check.status.success(),
+            "named-checkconf rejected the generated config:\n{}{}\n--- named.conf ---\n{conf}",
+            String::from_utf8_lossy(&check.stdout),
+            String::from_utf8_lossy(&check.stderr),
+        );
+
+        let mut cmd = Command::new(named);
+        cmd.arg("-g");
+        if running_as_root() {
+            cmd.args(["-u", "root"]);
+        }
+        cmd.arg("-4").arg("-c").arg(&conf_path);
+        let log_path = dir.join("named.log");
+        let started = Instant::now();
+        let child = lab.spawn(cmd, &log_path);
+        let mut server = Server {
+            kind: "named",
+            port,
+            dir_path: lab.path.clone(),
+            dir: Some(lab.dir),
+            child,
+            log_path,
+            keys: lab.keys,
+            startup: Duration::ZERO,
+        };
+        let first = builder.zones.first().map(|z| z.name.as_str());
+        let last = builder.zones.last().map(|z| z.name.as_str());
+        let mut ready: Vec<&str> = first.into_iter().chain(last).collect();
+        ready.dedup();
+        server.wait_ready(&ready, started);
+        Some(BindServer(server))
+    }
+}
+
+impl Deref for BindServer {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.0
+    }
+}
+
+impl DerefMut for BindServer {
+    fn deref_mut(&mut self) -> &mut Server {
+        &mut self.0
+    }
+}
+
+fn zone_file_name(zone: &ZoneBuilder) -> String {
+    if zone.primary.is_some() {
+        format!("{}.secondary.db", zone.name)
+    } else {
+        format!("{}.db", zone.name)
+    }
+}
+
+/// The `zone "..." { ... };` statement.
+fn zone_statement(zone: &ZoneBuilder) -> String {
+    let mut s = format!("zone \"{}\" {{\n", zone.name);
+    match zone.primary {
+        Some(primary) => {
+            s.push_str("\ttype secondary;\n");
+            writeln!(
+                s,
+                "\tprimaries {{ {} port {}; }};",
+                primary.ip(),
+                primary.port()
+            )
+            .unwrap();
+        }
+        None => s.push_str("\ttype primary;\n"),
+    }
+    writeln!(s, "\tfile \"{}\";", zone_file_name(zone)).unwrap();
+    if let Some(acl) = &zone.allow_transfer {
+        writeln!(s, "\tallow-transfer {{ {acl} }};").unwrap();
+    }
+    if !zone.also_notify.is_empty() {
+        s.push_str("\tnotify explicit;\n\talso-notify {");
+        for a in &zone.also_notify {
+            write!(s, " {} port {};", a.ip(), a.port()).unwrap();
+        }
+        s.push_str(" };\n");
+    }
+    match &zone.policy {
+        Policy::Grant { key, domains } => {
+            s.push_str("\tupdate-policy {\n");
+            for domain in domains {
+                let domain = domain.trim_end_matches('.');
+                writeln!(s, "\t\tgrant {key} name _vlmcs._tcp.{domain}. SRV;").unwrap();
+            }
+            s.push_str("\t};\n");
+        }
+        Policy::Raw(text) => {
+            for line in text.lines() {
+                writeln!(s, "\t{line}").unwrap();
+            }
+        }
+        Policy::None => {}
+    }
+    s.push_str("};\n");
+    s
+}
+
+fn running_as_root() -> bool {
+    fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
