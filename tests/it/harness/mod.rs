@@ -77,8 +77,8 @@ pub fn require(binary: &str) -> Option<PathBuf> {
     if ci {
         panic!(
             "`{binary}` not found (searched PATH, /usr/sbin, /usr/bin). CI must install the DNS \
-             servers: run scripts/install-test-servers.sh (installs bind9, bind9-utils, \
-             bind9-dnsutils, knot, knot-dnsutils)"
+             servers: run scripts/test.sh, which installs bind9, bind9-utils, \
+             bind9-dnsutils, knot, knot-dnsutils"
         );
     }
     eprintln!(
