@@ -21,14 +21,21 @@ pub const HOST: &[&str] = &["name", "port", "priority", "weight", "ttl"];
 pub const DOMAIN: &[&str] = &["name", "hosts", "zone", "server", "prune"];
 pub const DOMAIN_HOST: &[&str] = &["name", "port", "priority", "weight", "ttl"];
 
-/// The closest known key, when it is close enough to be a likely typo.
+/// The closest known key, when it is close enough to be a likely typo: a transposed,
+/// missing or extra letter (`tll`, `priorty`, `adress`) or a high Jaro-Winkler similarity.
 pub fn did_you_mean<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
+    let unknown = unknown.to_ascii_lowercase();
+    let max_edits = (unknown.chars().count() / 4).max(1);
     known
         .iter()
-        .map(|k| (strsim::jaro_winkler(unknown, k), *k))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| k)
+        .map(|k| {
+            let edits = strsim::osa_distance(&unknown, k);
+            let similarity = strsim::jaro_winkler(&unknown, k);
+            (edits, similarity, *k)
+        })
+        .filter(|(edits, similarity, _)| *edits <= max_edits || *similarity > 0.8)
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, _, k)| k)
 }
 
 /// Reports every key of `table` that is not in `known`.
@@ -44,7 +51,12 @@ pub fn check_keys(table: &DeTable<'_>, known: &[&str], path: &str, out: &mut Vec
             format!("{path}.{name}")
         };
         let mut d = Diagnostic::new(key.span(), full, format!("unknown key `{name}`"));
+        let top_level = !path.is_empty() && TOP.contains(&name);
         d = match did_you_mean(name, known) {
+            _ if top_level => d.hint(format!(
+                "`{name}` is a top-level key, but TOML puts every key after a [table] header \
+                 into that table: move it above the first [table]"
+            )),
             Some(s) => d.hint(format!(
                 "did you mean `{s}`? Valid keys here: {}",
                 known.join(", ")
@@ -100,5 +112,19 @@ pub fn scan(doc: &DeTable<'_>, out: &mut Vec<Diagnostic>) {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_for_typos_only() {
+        assert_eq!(did_you_mean("tll", DEFAULTS), Some("ttl"));
+        assert_eq!(did_you_mean("priorty", HOST), Some("priority"));
+        assert_eq!(did_you_mean("adress", SERVER), Some("address"));
+        assert_eq!(did_you_mean("host", TOP), Some("hosts"));
+        assert_eq!(did_you_mean("colour", HOST), None);
     }
 }

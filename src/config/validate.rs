@@ -1,6 +1,6 @@
 //! Stage two of configuration loading: raw TOML → [`Config`], collecting every error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::path::Path;
@@ -28,10 +28,22 @@ pub fn validate(path: &Path, text: &str) -> Result<Config, Diags> {
             let (_, errors) = DeTable::parse_recoverable(text);
             for e in errors {
                 let span = e.span().unwrap_or(0..0);
-                diags.push(
-                    Diagnostic::new(span, "", format!("TOML syntax: {}", e.message().trim()))
-                        .hint("fix the TOML syntax (quotes around strings, `key = value`, [table] headers)"),
-                );
+                let mut message = e.message().trim().to_string();
+                let mut key = String::new();
+                let mut hint =
+                    "fix the TOML syntax (quotes around strings, `key = value`, [table] headers)"
+                        .to_string();
+                if message == "duplicate key"
+                    && let Some(k) = text.get(span.clone())
+                {
+                    message = format!("duplicate key `{k}`: it is already set in this table");
+                    key = k.to_string();
+                    hint = format!(
+                        "keep one `{k} = …` per table; for another entry start a new [[table]] header above it"
+                    );
+                }
+                diags
+                    .push(Diagnostic::new(span, key, format!("TOML syntax: {message}")).hint(hint));
             }
             return Err(diags);
         }
@@ -40,6 +52,10 @@ pub fn validate(path: &Path, text: &str) -> Result<Config, Diags> {
     let mut v = Validator {
         diags,
         base: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        declared_keys: BTreeSet::new(),
+        declared_servers: BTreeSet::new(),
+        declared_hosts: BTreeSet::new(),
+        any_host_declared: false,
     };
     let config = v.build(path, doc.get_ref());
     if v.diags.is_empty() {
@@ -54,6 +70,13 @@ pub fn validate(path: &Path, text: &str) -> Result<Config, Diags> {
 struct Validator {
     diags: Diags,
     base: std::path::PathBuf,
+    /// Every `[keys.*]`, `[servers.*]` id and `[[hosts]]` name the file declares, valid or
+    /// not: a reference to one that failed validation is not reported a second time.
+    declared_keys: BTreeSet<String>,
+    declared_servers: BTreeSet<String>,
+    declared_hosts: BTreeSet<String>,
+    /// The file has `[[hosts]]` entries, valid or not.
+    any_host_declared: bool,
 }
 
 /// Looks up a top-level key of the document.
@@ -62,6 +85,74 @@ fn get<'a, 'i>(table: &'a DeTable<'i>, key: &str) -> Option<&'a Spanned<DeValue<
         .iter()
         .find(|(k, _)| k.get_ref() == key)
         .map(|(_, v)| v)
+}
+
+/// A copy of `table` without the keys that are not in `known`.
+fn only_known<'i>(table: &DeTable<'i>, known: &[&str]) -> DeTable<'i> {
+    let mut out = DeTable::new();
+    for (k, v) in table.iter() {
+        if known.contains(&k.get_ref().as_ref()) {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
+/// What kind of TOML value this is, for messages.
+fn kind(v: &DeValue<'_>) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date-time",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+/// The key path (`.port`, `.hosts[1].ttl`) of the innermost value of `table` that contains
+/// byte `offset`.
+fn path_at(table: &DeTable<'_>, offset: usize) -> Option<String> {
+    fn value_path(v: &Spanned<DeValue<'_>>, offset: usize) -> String {
+        match v.get_ref() {
+            DeValue::Table(t) => path_at(t, offset).unwrap_or_default(),
+            DeValue::Array(items) => items
+                .iter()
+                .enumerate()
+                .find(|(_, item)| item.span().contains(&offset))
+                .map(|(i, item)| format!("[{i}]{}", value_path(item, offset)))
+                .unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+    table
+        .iter()
+        .find(|(k, v)| v.span().contains(&offset) || k.span().contains(&offset))
+        .map(|(k, v)| format!(".{}{}", k.get_ref(), value_path(v, offset)))
+}
+
+/// serde's "invalid type: string \"1688\", expected i64" in the words of the file format,
+/// with a hint for the usual cause.
+fn friendly_type_error(msg: &str, what: &str) -> (String, String) {
+    let msg = msg
+        .replace("invalid type: ", "wrong type: ")
+        .replace("expected i64", "expected an integer")
+        .replace("expected a sequence", "expected an array")
+        .replace("expected a string", "expected a string in quotes")
+        .replace("found integer", "found an integer");
+    let hint = if msg.contains("expected an integer") && msg.contains("string") {
+        "write numbers without quotes, e.g. port = 1688".to_string()
+    } else if msg.contains("expected an array") {
+        "write a list in brackets, e.g. hosts = [\"kms1.corp.example.com\"]".to_string()
+    } else if msg.contains("expected a string") || msg.contains("expected a host name string") {
+        "put the value in double quotes, e.g. name = \"kms1.corp.example.com\"".to_string()
+    } else if msg.contains("expected a boolean") {
+        "write true or false without quotes".to_string()
+    } else {
+        format!("see config.example.toml for the keys of {what}")
+    };
+    (msg, hint)
 }
 
 fn name_hint(e: &NameError, host: bool) -> String {
@@ -86,36 +177,61 @@ impl Validator {
         self.diags.push(Diagnostic::new(span, key, msg).hint(hint));
     }
 
-    /// Deserializes one table with serde, reporting its (first) error in place. Unknown-key
-    /// errors are left out: the schema scan has reported all of them with suggestions.
+    /// Deserializes one table with serde, reporting its (first) error in place with the key
+    /// path of the offending value. Keys outside `known` (and outside the schema of a domain's
+    /// host tables) are removed first: the schema scan has reported all of them with
+    /// suggestions, and the rest of the table still deserves checking.
     fn table<T: DeserializeOwned>(
         &mut self,
         key: &str,
         value: &Spanned<DeValue<'_>>,
         what: &str,
+        known: &[&str],
     ) -> Option<T> {
         let DeValue::Table(t) = value.get_ref() else {
             self.err(
                 value.span(),
                 key,
-                format!("must be a table ({what})"),
+                format!("must be a table ({what}), found {}", kind(value.get_ref())),
                 format!("see config.example.toml for the shape of {what}"),
             );
             return None;
         };
-        let de = toml::de::Deserializer::from(Spanned::new(value.span(), t.clone()));
+        let mut t = only_known(t, known);
+        if known == schema::DOMAIN
+            && let Some((_, hosts)) = t.iter_mut().find(|(k, _)| k.get_ref() == "hosts")
+            && let DeValue::Array(items) = hosts.get_mut()
+        {
+            for item in items.iter_mut() {
+                if let DeValue::Table(ht) = item.get_mut() {
+                    *ht = only_known(ht, schema::DOMAIN_HOST);
+                }
+            }
+        }
+        let table_span = value.span();
+        let de = toml::de::Deserializer::from(Spanned::new(table_span.clone(), t.clone()));
         match T::deserialize(de) {
             Ok(v) => Some(v),
             Err(e) => {
-                if !e.message().starts_with("unknown field") {
-                    let msg = e.message().trim().replace("invalid type: ", "wrong type: ");
+                let span = e.span().unwrap_or(table_span.clone());
+                let msg = e.message().trim();
+                if let Some(field) = msg
+                    .strip_prefix("missing field `")
+                    .and_then(|r| r.strip_suffix('`'))
+                {
+                    // The span is the whole table; point at its header / opening brace.
+                    let at = value.span();
                     self.err(
-                        e.span().unwrap_or(value.span()),
-                        key,
-                        msg,
-                        format!("see config.example.toml for the keys of {what}"),
+                        at.start..at.start + 1,
+                        format!("{key}.{field}"),
+                        format!("missing required key `{field}` in {what}"),
+                        format!("add {field} = … to {what}; see config.example.toml"),
                     );
+                    return None;
                 }
+                let sub = path_at(&t, span.start).unwrap_or_default();
+                let (msg, hint) = friendly_type_error(msg, what);
+                self.err(span, format!("{key}{sub}"), msg, hint);
                 None
             }
         }
@@ -158,6 +274,15 @@ impl Validator {
         } else {
             Fqdn::parse_domain(v.get_ref())
         };
+        // An A-label typed by hand must decode (the model checks Unicode input only).
+        let parsed = parsed.and_then(|n| {
+            let has_a_label = n.as_str().split('.').any(|l| l.starts_with("xn--"));
+            if has_a_label && idna::domain_to_unicode(n.as_str()).1.is_err() {
+                Err(NameError::Idna(v.get_ref().clone()))
+            } else {
+                Ok(n)
+            }
+        });
         match parsed {
             Ok(n) => Some(n),
             Err(e) => {
@@ -192,7 +317,7 @@ impl Validator {
             }
         }
         for (k, path) in key_refs {
-            if !keys.contains_key(k.get_ref()) {
+            if !keys.contains_key(k.get_ref()) && !self.declared_keys.contains(k.get_ref()) {
                 let valid = keys.keys().cloned().collect::<Vec<_>>();
                 let hint = match schema::did_you_mean(
                     k.get_ref(),
@@ -217,9 +342,10 @@ impl Validator {
             }
         }
         let mut domain_list = Vec::new();
-        for (d, server_ref) in domains {
+        for (d, server_ref, dpath) in domains {
             if let Some(s) = server_ref
                 && !servers.contains_key(s.get_ref())
+                && !self.declared_servers.contains(s.get_ref())
             {
                 let valid: Vec<&str> = servers.keys().map(String::as_str).collect();
                 let hint = match schema::did_you_mean(s.get_ref(), &valid) {
@@ -232,7 +358,7 @@ impl Validator {
                 };
                 self.err(
                     s.span(),
-                    format!("domains.{}.server", d.name.as_str()),
+                    format!("{dpath}.server"),
                     format!("unknown server `{}`", s.get_ref()),
                     hint,
                 );
@@ -257,7 +383,8 @@ impl Validator {
         let Some(v) = get(doc, "defaults") else {
             return (d, None);
         };
-        let Some(raw) = self.table::<RawDefaults>("defaults", v, "[defaults]") else {
+        let Some(raw) = self.table::<RawDefaults>("defaults", v, "[defaults]", schema::DEFAULTS)
+        else {
             return (d, None);
         };
         if let Some(t) = &raw.ttl {
@@ -312,7 +439,9 @@ impl Validator {
         let mut out = BTreeMap::new();
         for (id, v) in self.entries(doc, "keys", "[keys.NAME] tables") {
             let path = format!("keys.{id}");
-            let Some(raw) = self.table::<RawKey>(&path, v, "a [keys.NAME] table") else {
+            self.declared_keys.insert(id.clone());
+            let Some(raw) = self.table::<RawKey>(&path, v, "a [keys.NAME] table", schema::KEY)
+            else {
                 continue;
             };
             let name = match &raw.name {
@@ -397,14 +526,17 @@ impl Validator {
         let mut out = BTreeMap::new();
         for (id, v) in self.entries(doc, "servers", "[servers.NAME] tables") {
             let path = format!("servers.{id}");
-            let Some(raw) = self.table::<RawServer>(&path, v, "a [servers.NAME] table") else {
+            self.declared_servers.insert(id.clone());
+            let Some(raw) =
+                self.table::<RawServer>(&path, v, "a [servers.NAME] table", schema::SERVER)
+            else {
                 continue;
             };
             let address = match parse_address(raw.address.get_ref()) {
-                Ok(a) => a,
+                Ok(a) => Some(a),
                 Err(msg) => {
                     self.err(raw.address.span(), format!("{path}.address"), msg, "write host:port, an IPv4 address, [IPv6]:port or a name, e.g. \"192.0.2.53:53\", \"[2001:db8::53]:53\" or \"ns1.example.com\"");
-                    continue;
+                    None
                 }
             };
             let transport = match raw
@@ -450,6 +582,7 @@ impl Validator {
                     }
                 },
             };
+            let Some(address) = address else { continue };
             let spec = ServerSpec {
                 id: id.clone(),
                 address,
@@ -489,7 +622,15 @@ impl Validator {
         let mut out: Vec<(Host, Range<usize>)> = Vec::new();
         for (i, v) in self.array(doc, "hosts").into_iter().enumerate() {
             let path = format!("hosts[{i}]");
-            let Some(raw) = self.table::<RawHost>(&path, v, "a [[hosts]] entry") else {
+            self.any_host_declared = true;
+            if let DeValue::Table(t) = v.get_ref()
+                && let Some(n) = get(t, "name")
+                && let DeValue::String(n) = n.get_ref()
+            {
+                self.declared_hosts.insert(normalise(n));
+            }
+            let Some(raw) = self.table::<RawHost>(&path, v, "a [[hosts]] entry", schema::HOST)
+            else {
                 continue;
             };
             let Some(name) = self.name(&raw.name, &format!("{path}.name"), true) else {
@@ -541,18 +682,20 @@ impl Validator {
         doc: &DeTable<'_>,
         defaults: &(Defaults, Option<(String, Range<usize>)>),
         hosts: &[(Host, Range<usize>)],
-    ) -> Vec<(Domain, Option<Spanned<String>>)> {
+    ) -> Vec<(Domain, Option<Spanned<String>>, String)> {
         let d = &defaults.0;
-        let mut out: Vec<(Domain, Option<Spanned<String>>)> = Vec::new();
+        let mut out: Vec<(Domain, Option<Spanned<String>>, String)> = Vec::new();
         for (i, v) in self.array(doc, "domains").into_iter().enumerate() {
             let path = format!("domains[{i}]");
-            let Some(raw) = self.table::<RawDomain>(&path, v, "a [[domains]] entry") else {
+            let Some(raw) =
+                self.table::<RawDomain>(&path, v, "a [[domains]] entry", schema::DOMAIN)
+            else {
                 continue;
             };
             let Some(name) = self.name(&raw.name, &format!("{path}.name"), false) else {
                 continue;
             };
-            if out.iter().any(|(o, _)| o.name == name) {
+            if out.iter().any(|(o, _, _)| o.name == name) {
                 self.err(
                     raw.name.span(),
                     format!("{path}.name"),
@@ -600,7 +743,7 @@ impl Validator {
                             ttl: h.ttl,
                         })
                         .collect();
-                    if hosts.is_empty() {
+                    if hosts.is_empty() && !self.any_host_declared {
                         self.err(raw.name.span(), format!("{path}.hosts"), format!("domain `{}` gets no KMS hosts: there are no [[hosts]] entries", name.as_str()), "add [[hosts]] entries, or write hosts = [] to say on purpose that this domain has no KMS records");
                     }
                 }
@@ -621,6 +764,10 @@ impl Validator {
                             }
                         };
                         let Some((host, _)) = hosts.iter().find(|(h, _)| h.name == parsed) else {
+                            if self.declared_hosts.contains(parsed.as_str()) {
+                                // Its [[hosts]] entry is invalid and reported already.
+                                continue;
+                            }
                             let known: Vec<&str> =
                                 hosts.iter().map(|(h, _)| h.name.as_str()).collect();
                             let hint = match schema::did_you_mean(parsed.as_str(), &known) {
@@ -705,6 +852,7 @@ impl Validator {
                     prune,
                 },
                 raw.server,
+                path,
             ));
         }
         if out.is_empty() && self.diags.is_empty() {
@@ -751,6 +899,12 @@ impl Validator {
         }
         out
     }
+}
+
+/// A name as the model stores it, for matching references to entries that failed validation.
+fn normalise(name: &str) -> String {
+    let n = name.trim();
+    n.strip_suffix('.').unwrap_or(n).to_lowercase()
 }
 
 fn valid_key_name(name: &str) -> bool {
