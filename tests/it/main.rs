@@ -3,5 +3,6 @@
 mod config_errors;
 mod harness;
 mod harness_selftest;
+mod plan_apply;
 mod render;
 mod tsig;

@@ -26,7 +26,9 @@ impl BindServer {
         );
         let lab = LabDir::new("bind", builder);
         let dir = &lab.path;
-        let port = ports::free_port();
+        let (ip, port) = builder
+            .listen
+            .unwrap_or_else(|| (std::net::Ipv4Addr::LOCALHOST, ports::free_port()));
 
         let mut conf = String::new();
         let d = dir.display();
@@ -37,7 +39,7 @@ impl BindServer {
              \tpid-file \"{d}/named.pid\";\n\
              \tsession-keyfile \"{d}/session.key\";\n\
              \tmanaged-keys-directory \"{d}\";\n\
-             \tlisten-on port {port} {{ 127.0.0.1; }};\n\
+             \tlisten-on port {port} {{ {ip}; }};\n\
              \tlisten-on-v6 {{ none; }};\n\
              \trecursion no;\n\
              \tnotify no;\n\
@@ -48,6 +50,9 @@ impl BindServer {
         .unwrap();
         for key in &lab.keys {
             writeln!(conf, "include \"{}\";", key.file.display()).unwrap();
+        }
+        for file in &builder.includes {
+            writeln!(conf, "include \"{}\";", file.display()).unwrap();
         }
         for zone in &builder.zones {
             conf.push_str(&zone_statement(zone));
@@ -80,6 +85,7 @@ impl BindServer {
         let child = lab.spawn(cmd, &log_path);
         let mut server = Server {
             kind: "named",
+            ip,
             port,
             dir_path: lab.path.clone(),
             dir: Some(lab.dir),

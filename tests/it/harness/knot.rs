@@ -142,6 +142,7 @@ impl KnotServer {
         let child = lab.spawn(cmd, &log_path);
         let mut server = Server {
             kind: "knotd",
+            ip: std::net::Ipv4Addr::LOCALHOST,
             port,
             dir_path: lab.path.clone(),
             dir: Some(lab.dir),

@@ -300,6 +300,11 @@ impl ZoneBuilder {
 pub struct ServerBuilder {
     pub(crate) keys: Vec<(String, String)>,
     pub(crate) zones: Vec<ZoneBuilder>,
+    /// BIND only: extra `include "FILE";` lines (e.g. a key made by `kmsdns keygen`).
+    pub(crate) includes: Vec<PathBuf>,
+    /// BIND only: listen on this loopback address and port instead of 127.0.0.1 and a free
+    /// port (several servers on one port at 127.0.0.1, 127.0.0.2… stand for several hosts).
+    pub(crate) listen: Option<(Ipv4Addr, u16)>,
 }
 
 impl ServerBuilder {
@@ -315,6 +320,18 @@ impl ServerBuilder {
 
     pub fn zone(mut self, zone: ZoneBuilder) -> Self {
         self.zones.push(zone);
+        self
+    }
+
+    /// BIND only: `include "FILE";` in named.conf.
+    pub fn include(mut self, file: &Path) -> Self {
+        self.includes.push(file.to_path_buf());
+        self
+    }
+
+    /// BIND only: listen on `ip` (a 127.x.y.z address) and `port`.
+    pub fn listen(mut self, ip: Ipv4Addr, port: u16) -> Self {
+        self.listen = Some((ip, port));
         self
     }
 }
@@ -333,6 +350,7 @@ pub struct SrvRr {
 /// A running server (BIND or Knot), killed on drop. `BindServer` and `KnotServer` deref to it.
 pub struct Server {
     pub(crate) kind: &'static str,
+    pub(crate) ip: Ipv4Addr,
     pub(crate) port: u16,
     pub(crate) dir: Option<tempfile::TempDir>,
     pub(crate) dir_path: PathBuf,
@@ -345,7 +363,7 @@ pub struct Server {
 
 impl Server {
     pub fn addr(&self) -> SocketAddr {
-        SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
+        SocketAddr::from((self.ip, self.port))
     }
 
     pub fn port(&self) -> u16 {
@@ -377,7 +395,7 @@ impl Server {
     /// Runs `dig @127.0.0.1 -p PORT +norec +time=2 +tries=2 ARGS...` and returns its stdout.
     pub fn dig(&self, args: &[&str]) -> String {
         let out = Command::new(require("dig").expect("dig is needed by the harness"))
-            .arg("@127.0.0.1")
+            .arg(format!("@{}", self.ip))
             .args([
                 "-p",
                 &self.port.to_string(),
@@ -434,7 +452,7 @@ impl Server {
             .spawn()
             .expect("run nsupdate");
         let mut stdin = child.stdin.take().expect("piped stdin");
-        let input = format!("server 127.0.0.1 {}\n{script}", self.port);
+        let input = format!("server {} {}\n{script}", self.ip, self.port);
         stdin
             .write_all(input.as_bytes())
             .expect("write nsupdate script");
@@ -454,7 +472,7 @@ impl Server {
                         tail(&self.log(), 40)
                     );
                 }
-                if soa_answers(self.port, zone) {
+                if soa_answers(self.ip, self.port, zone) {
                     break;
                 }
                 if Instant::now() > deadline {
@@ -533,14 +551,14 @@ pub(crate) fn tail(text: &str, n: usize) -> String {
 }
 
 /// Sends one non-recursive SOA query over UDP; true if a NOERROR answer with records comes back.
-fn soa_answers(port: u16, zone: &str) -> bool {
+fn soa_answers(ip: Ipv4Addr, port: u16, zone: &str) -> bool {
     let Ok(sock) = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)) else {
         return false;
     };
     if sock
         .set_read_timeout(Some(Duration::from_millis(200)))
         .is_err()
-        || sock.connect((Ipv4Addr::LOCALHOST, port)).is_err()
+        || sock.connect((ip, port)).is_err()
     {
         return false;
     }

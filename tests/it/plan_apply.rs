@@ -1,0 +1,407 @@
+//! `kmsdns plan` / `kmsdns apply` end to end against a real named (issue 4).
+
+use std::path::{Path, PathBuf};
+
+use predicates::prelude::*;
+
+use crate::harness::cli::{kmsdns, write_config};
+use crate::harness::{BindServer, Policy, ServerBuilder, SrvRr, ZoneBuilder};
+
+const CORP: &str = "_vlmcs._tcp.corp.example.com";
+const APEX: &str = "_vlmcs._tcp.example.com";
+const BRANCH: &str = "_vlmcs._tcp.branch.example.net";
+
+/// BIND with example.com (domains corp.example.com and example.com) and example.net (domain
+/// branch.example.net), key `kms-update` granted exactly those SRV RRsets.
+fn lab() -> Option<BindServer> {
+    let b = ServerBuilder::new()
+        .key("kms-update", "hmac-sha256")
+        .zone(
+            ZoneBuilder::new("example.com")
+                .record("kms1 A 127.0.0.1")
+                .record("kms2 A 127.0.0.1")
+                .policy(Policy::grant(
+                    "kms-update",
+                    ["corp.example.com", "example.com"],
+                )),
+        )
+        .zone(
+            ZoneBuilder::new("example.net")
+                .policy(Policy::grant("kms-update", ["branch.example.net"])),
+        );
+    BindServer::start(&b)
+}
+
+fn config(bind: &BindServer, extra_domain_lines: &str) -> String {
+    format!(
+        r#"[defaults]
+ttl = 3600
+key = "kms-update"
+
+[keys.kms-update]
+file = "{key}"
+
+[servers.lab]
+address = "127.0.0.1:{port}"
+
+[[hosts]]
+name = "kms1.example.com"
+
+[[hosts]]
+name = "kms2.example.com"
+priority = 10
+
+[[domains]]
+name = "corp.example.com"
+server = "lab"
+{extra_domain_lines}
+[[domains]]
+name = "example.com"
+server = "lab"
+hosts = ["kms1.example.com"]
+
+[[domains]]
+name = "branch.example.net"
+server = "lab"
+hosts = [{{ name = "kms2.example.com", priority = 0 }}]
+"#,
+        key = bind.key("kms-update").file.display(),
+        port = bind.port()
+    )
+}
+
+fn rr(ttl: u32, priority: u16, target: &str) -> SrvRr {
+    SrvRr {
+        ttl,
+        priority,
+        weight: 0,
+        port: 1688,
+        target: target.to_string(),
+    }
+}
+
+fn setup(extra: &str) -> Option<(BindServer, tempfile::TempDir, PathBuf)> {
+    let bind = lab()?;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &config(&bind, extra));
+    Some((bind, dir, cfg))
+}
+
+fn run(cfg: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
+    kmsdns().arg("-c").arg(cfg).args(args).assert()
+}
+
+#[test]
+fn plan_apply_replan_then_nothing_is_sent() {
+    let Some((bind, _dir, cfg)) = setup("") else {
+        return;
+    };
+    let plan = run(&cfg, &["plan", "--detailed-exitcode"]).code(2);
+    let text = String::from_utf8_lossy(&plan.get_output().stdout).to_string();
+    assert!(
+        text.contains("+ 3600 IN SRV 0 0 1688 kms1.example.com."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Plan: 4 to add, 0 to change, 0 to delete."),
+        "{text}"
+    );
+    assert!(text.contains("key kms-update"), "{text}");
+
+    let serial_com = bind.soa_serial("example.com");
+    run(&cfg, &["apply", "--yes"]).success().stdout(
+        predicate::str::contains("applied").and(predicate::str::contains("read back and verified")),
+    );
+    // dig shows exactly the desired RRsets.
+    assert_eq!(
+        bind.srv_records(CORP),
+        vec![
+            rr(3600, 0, "kms1.example.com."),
+            rr(3600, 10, "kms2.example.com.")
+        ]
+    );
+    assert_eq!(
+        bind.srv_records(APEX),
+        vec![rr(3600, 0, "kms1.example.com.")]
+    );
+    assert_eq!(
+        bind.srv_records(BRANCH),
+        vec![rr(3600, 0, "kms2.example.com.")]
+    );
+    // One UPDATE per zone: the serial went up by exactly one.
+    assert_eq!(bind.soa_serial("example.com"), serial_com + 1);
+
+    run(&cfg, &["plan", "--detailed-exitcode"])
+        .code(0)
+        .stdout(predicate::str::contains(
+            "No changes. KMS SRV records match the configuration.",
+        ));
+    let before = (
+        bind.soa_serial("example.com"),
+        bind.soa_serial("example.net"),
+    );
+    run(&cfg, &["apply", "--yes"])
+        .success()
+        .stdout(predicate::str::contains("Apply summary").not());
+    assert_eq!(
+        (
+            bind.soa_serial("example.com"),
+            bind.soa_serial("example.net")
+        ),
+        before,
+        "a second apply must send no UPDATE"
+    );
+}
+
+#[test]
+fn drift_is_shown_and_restored_and_prune_false_keeps_the_rogue() {
+    let Some((bind, dir, cfg)) = setup("") else {
+        return;
+    };
+    run(&cfg, &["apply", "--yes"]).success();
+    let key = bind.key("kms-update");
+    let out = bind.nsupdate(
+        key,
+        &format!(
+            "update add {CORP}. 3600 SRV 0 0 1688 rogue.example.com.\nupdate delete {APEX}. SRV 0 0 1688 kms1.example.com.\nupdate add {APEX}. 60 SRV 0 0 1688 kms1.example.com.\nsend\n"
+        ),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan = run(&cfg, &["plan", "--detailed-exitcode"]).code(2);
+    let text = String::from_utf8_lossy(&plan.get_output().stdout).to_string();
+    assert!(
+        text.contains("- 3600 IN SRV 0 0 1688 rogue.example.com."),
+        "{text}"
+    );
+    assert!(
+        text.contains("~ 3600 IN SRV 0 0 1688 kms1.example.com.  (ttl 60 → 3600)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Plan: 0 to add, 1 to change, 1 to delete."),
+        "{text}"
+    );
+    run(&cfg, &["apply", "--yes"]).success();
+    assert_eq!(
+        bind.srv_records(CORP),
+        vec![
+            rr(3600, 0, "kms1.example.com."),
+            rr(3600, 10, "kms2.example.com.")
+        ]
+    );
+    assert_eq!(
+        bind.srv_records(APEX),
+        vec![rr(3600, 0, "kms1.example.com.")]
+    );
+
+    // prune = false: the rogue target stays and is listed as unmanaged.
+    let cfg2 = write_config(dir.path(), &config(&bind, "prune = false\n"));
+    assert!(
+        bind.nsupdate(
+            key,
+            &format!("update add {CORP}. 3600 SRV 0 0 1688 rogue.example.com.\nsend\n")
+        )
+        .status
+        .success()
+    );
+    let plan = run(&cfg2, &["plan", "--detailed-exitcode"]).code(0);
+    let text = String::from_utf8_lossy(&plan.get_output().stdout).to_string();
+    assert!(
+        text.contains("= 3600 IN SRV 0 0 1688 rogue.example.com.  (unmanaged"),
+        "{text}"
+    );
+    assert!(text.contains("DisableDnsPublishing=1"), "{text}");
+    run(&cfg2, &["apply", "--yes"]).success();
+    assert!(
+        bind.srv_records(CORP)
+            .iter()
+            .any(|r| r.target == "rogue.example.com.")
+    );
+}
+
+#[test]
+fn apply_without_terminal_or_yes_changes_nothing_and_allow_empty_guard() {
+    let Some((bind, dir, cfg)) = setup("") else {
+        return;
+    };
+    let serial = bind.soa_serial("example.com");
+    run(&cfg, &["apply"])
+        .code(3)
+        .stderr(predicate::str::contains("pass --yes"));
+    assert_eq!(bind.soa_serial("example.com"), serial);
+    assert!(bind.srv_records(CORP).is_empty());
+
+    // A plan that deletes every existing record of a domain needs --allow-empty.
+    run(&cfg, &["apply", "--yes"]).success();
+    let renamed = config(&bind, "").replace(
+        "hosts = [\"kms1.example.com\"]",
+        "hosts = [\"kms2.example.com\"]",
+    );
+    let cfg2 = write_config(dir.path(), &renamed);
+    let serial = bind.soa_serial("example.com");
+    run(&cfg2, &["apply", "--yes"])
+        .code(3)
+        .stderr(predicate::str::contains("--allow-empty").and(predicate::str::contains(APEX)));
+    assert_eq!(
+        bind.soa_serial("example.com"),
+        serial,
+        "refused: nothing sent"
+    );
+    run(&cfg2, &["apply", "--yes", "--allow-empty"]).success();
+    assert_eq!(
+        bind.srv_records(APEX),
+        vec![rr(3600, 10, "kms2.example.com.")]
+    );
+
+    // hosts = [] is explicit: allowed without the flag.
+    let emptied = renamed.replace("hosts = [\"kms2.example.com\"]", "hosts = []");
+    let cfg3 = write_config(dir.path(), &emptied);
+    run(&cfg3, &["apply", "--yes"]).success();
+    assert!(bind.srv_records(APEX).is_empty());
+}
+
+#[test]
+fn saved_plan_is_rejected_when_stale_and_applied_exactly_when_not() {
+    let Some((bind, dir, cfg)) = setup("") else {
+        return;
+    };
+    let plan_file = dir.path().join("p.json");
+    run(&cfg, &["plan", "--out", plan_file.to_str().unwrap()]).success();
+    // Change example.com behind the plan's back.
+    let key = bind.key("kms-update");
+    assert!(
+        bind.nsupdate(
+            key,
+            &format!("update add {CORP}. 300 SRV 0 0 1688 sneaky.example.com.\nsend\n")
+        )
+        .status
+        .success()
+    );
+    let serial_com = bind.soa_serial("example.com");
+    let serial_net = bind.soa_serial("example.net");
+    let out = run(&cfg, &["apply", "--yes", plan_file.to_str().unwrap()]).code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("changed since they were read"), "{text}");
+    assert!(text.contains("run `kmsdns plan` again"), "{text}");
+    // Nothing written in the stale zone; the unchanged zone was applied exactly.
+    assert_eq!(bind.soa_serial("example.com"), serial_com);
+    assert_eq!(
+        bind.srv_records(CORP),
+        vec![SrvRr {
+            ttl: 300,
+            priority: 0,
+            weight: 0,
+            port: 1688,
+            target: "sneaky.example.com.".into()
+        }]
+    );
+    assert_eq!(bind.soa_serial("example.net"), serial_net + 1);
+    assert_eq!(
+        bind.srv_records(BRANCH),
+        vec![rr(3600, 0, "kms2.example.com.")]
+    );
+
+    // A changed config invalidates a saved plan.
+    run(&cfg, &["plan", "--out", plan_file.to_str().unwrap()]).success();
+    std::fs::write(
+        &cfg,
+        std::fs::read_to_string(&cfg).unwrap() + "\n# edited\n",
+    )
+    .unwrap();
+    run(&cfg, &["apply", "--yes", plan_file.to_str().unwrap()])
+        .code(3)
+        .stderr(predicate::str::contains("changed since the plan"));
+    assert_eq!(bind.soa_serial("example.com"), serial_com);
+}
+
+#[test]
+fn one_refusing_zone_does_not_stop_the_others() {
+    let b = ServerBuilder::new()
+        .key("kms-update", "hmac-sha256")
+        .zone(
+            ZoneBuilder::new("example.com")
+                .record("kms1 A 127.0.0.1")
+                .policy(Policy::grant("kms-update", ["example.com"])),
+        )
+        .zone(ZoneBuilder::new("example.net").policy(Policy::None))
+        .zone(ZoneBuilder::new("example.org").policy(Policy::grant("kms-update", ["example.org"])));
+    let Some(bind) = BindServer::start(&b) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &format!(
+            r#"[defaults]
+key = "kms-update"
+[keys.kms-update]
+file = "{}"
+[servers.lab]
+address = "127.0.0.1:{}"
+[[hosts]]
+name = "kms1.example.com"
+[[domains]]
+name = "example.com"
+server = "lab"
+[[domains]]
+name = "example.net"
+server = "lab"
+[[domains]]
+name = "example.org"
+server = "lab"
+"#,
+            bind.key("kms-update").file.display(),
+            bind.port()
+        ),
+    );
+    let out = run(&cfg, &["apply", "--yes"]).code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("applied    example.com."), "{text}");
+    assert!(text.contains("applied    example.org."), "{text}");
+    assert!(text.contains("failed     example.net."), "{text}");
+    assert!(
+        text.contains("refused key kms-update for zone example.net"),
+        "{text}"
+    );
+    assert!(text.contains("update-policy"), "{text}");
+    assert_eq!(bind.srv_records("_vlmcs._tcp.example.com").len(), 1);
+    assert_eq!(bind.srv_records("_vlmcs._tcp.example.org").len(), 1);
+    assert!(bind.srv_records("_vlmcs._tcp.example.net").is_empty());
+}
+
+#[test]
+fn plan_json_follows_the_documented_schema() {
+    let Some((bind, _dir, cfg)) = setup("") else {
+        return;
+    };
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../docs/plan.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema itself is valid");
+    for round in 0..2 {
+        let out = run(&cfg, &["plan", "--json"]).success();
+        let json: serde_json::Value =
+            serde_json::from_slice(&out.get_output().stdout).expect("plan --json prints JSON");
+        let errors: Vec<String> = validator
+            .iter_errors(&json)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "round {round}: {errors:#?}\n{json:#}");
+        assert_eq!(json["schema"], 1);
+        let zones = json["zones"].as_array().unwrap();
+        assert_eq!(zones.len(), 2);
+        assert_eq!(zones[0]["key"], "kms-update");
+        let changes = zones[0]["rrsets"][0]["changes"].as_array().unwrap().len();
+        assert_eq!(changes, if round == 0 { 2 } else { 0 });
+        if round == 0 {
+            run(&cfg, &["apply", "--yes"]).success();
+        }
+    }
+    // The validator does reject a document that breaks the schema.
+    let bad = serde_json::json!({"schema": 2});
+    assert!(!validator.is_valid(&bad));
+    drop(bind);
+}
