@@ -17,7 +17,7 @@ use crate::dns::client::{Clock, DnsClient, system_clock};
 use crate::dns::query::{self, ZoneInfo};
 use crate::dns::resolv::ResolvConf;
 use crate::dns::transport::Endpoint;
-use crate::dns::tsig::{self, TsigKey};
+use crate::dns::tsig::TsigKey;
 use crate::model::{Fqdn, SrvRecord};
 
 /// Network options shared by plan, apply and verify.
@@ -100,7 +100,7 @@ fn load_keys(config: &Config) -> BTreeMap<String, Result<Arc<TsigKey>, String>> 
         .keys
         .values()
         .map(|spec: &KeySpec| {
-            let k = tsig::load_key(spec)
+            let k = crate::dns::keyfile::load_key(spec)
                 .map(Arc::new)
                 .map_err(|e| e.to_string());
             (spec.id.clone(), k)

@@ -59,7 +59,7 @@ impl DnsError {
     pub fn hint(&self) -> String {
         match self {
             DnsError::Transport(t) => t.hint().to_string(),
-            DnsError::Tsig { source, .. } => source.hint(),
+            DnsError::Tsig { source, .. } => tsig_hint(source),
             DnsError::Key(_) => "fix the [keys.*] table or the key file it names".to_string(),
             DnsError::Rcode { hint, .. } => hint.clone(),
             DnsError::NotAuthoritative { .. } => "point `server` at the zone's primary (the SOA MNAME), or set `zone` so discovery finds the right one".to_string(),
@@ -133,5 +133,36 @@ pub fn rcode_error(rcode: ResponseCode, ctx: &Context) -> DnsError {
         rcode,
         message,
         hint,
+    }
+}
+
+/// What to check for each TSIG failure.
+fn tsig_hint(e: &TsigError) -> String {
+    use super::tsig::{BADKEY, BADSIG, BADTIME, BADTRUNC};
+    match e {
+        TsigError::ServerError {
+            code: BADSIG, key, ..
+        }
+        | TsigError::BadMac { key } => format!(
+            "compare the secret of key {key} here with the server's (named.conf `key` statement or included key file)"
+        ),
+        TsigError::ServerError {
+            code: BADKEY,
+            key,
+            algorithm,
+            ..
+        } => format!(
+            "the server needs `key \"{key}\" {{ algorithm {algorithm}; secret \"…\"; }};` (kmsdns keygen prints it) and an update-policy grant for it"
+        ),
+        TsigError::ServerError { code: BADTIME, .. } | TsigError::TimeOutsideFudge { .. } => {
+            "synchronise the clocks of this machine and the server (NTP)".to_string()
+        }
+        TsigError::ServerError { code: BADTRUNC, .. } | TsigError::MacTooShort { .. } => {
+            "use full-length MACs on both sides".to_string()
+        }
+        TsigError::Unsigned { key } => format!(
+            "check that the server knows key {key}, and that no middlebox strips TSIG records"
+        ),
+        _ => "check the key name, algorithm and secret on both sides".to_string(),
     }
 }

@@ -1,6 +1,7 @@
 //! All integration tests build as one test program (see ../shared/STYLE.md §10).
 
 mod config_errors;
+mod dns_engine;
 mod harness;
 mod harness_selftest;
 mod plan_apply;

@@ -1,0 +1,482 @@
+//! The DNS engine (issue 3) against real servers: state reads, RFC 2136 updates with
+//! prerequisites, TSIG error mapping, transports. Every change is checked with `dig`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kmsdns::config::Transport;
+use kmsdns::dns::DnsError;
+use kmsdns::dns::client::DnsClient;
+use kmsdns::dns::keyfile::parse_key_file;
+use kmsdns::dns::query::read_srv;
+use kmsdns::dns::transport::{Endpoint, Proto};
+use kmsdns::dns::tsig::{TsigError, TsigKey};
+use kmsdns::dns::update::{UpdateReceipt, build_update, send_update};
+use kmsdns::model::{Fqdn, SrvRecord};
+use kmsdns::plan::diff;
+
+use crate::harness::{
+    BindServer, Key, KnotServer, Policy, Server, ServerBuilder, SrvRr, ZoneBuilder,
+};
+
+fn load(key: &Key) -> Arc<TsigKey> {
+    let text = std::fs::read_to_string(&key.file).unwrap();
+    let keys = parse_key_file(&key.file, &text).expect("harness key files parse");
+    Arc::new(keys.into_iter().next().unwrap())
+}
+
+fn client(server: &Server, key: Option<Arc<TsigKey>>, transport: Transport) -> DnsClient {
+    DnsClient::new(
+        Endpoint::new(server.addr(), transport, Duration::from_secs(2)),
+        format!("lab ({})", server.addr()),
+        key,
+    )
+}
+
+fn name(s: &str) -> Fqdn {
+    Fqdn::parse_domain(s).unwrap()
+}
+
+fn rec(target: &str, priority: u16, ttl: u32) -> SrvRecord {
+    SrvRecord {
+        target: Fqdn::parse_host(target).unwrap(),
+        port: 1688,
+        priority,
+        weight: 0,
+        ttl,
+    }
+}
+
+fn rr(ttl: u32, priority: u16, target: &str) -> SrvRr {
+    SrvRr {
+        ttl,
+        priority,
+        weight: 0,
+        port: 1688,
+        target: format!("{target}."),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Reads each domain's RRset, diffs it against `desired` (prune) and sends one UPDATE for the
+/// zone — the same path `apply` takes.
+fn converge(
+    c: &DnsClient,
+    zone: &str,
+    wanted: &[(&str, Vec<SrvRecord>)],
+) -> Result<Option<UpdateReceipt>, DnsError> {
+    runtime().block_on(async {
+        let zone = name(zone);
+        let mut changes = Vec::new();
+        for (domain, desired) in wanted {
+            let owner = name(domain).kms_owner();
+            let current = read_srv(c, Some(&zone), &owner).await?;
+            let mut desired = desired.clone();
+            desired.sort();
+            changes.push(diff(&owner, &current, &desired, true).to_rrset_change());
+        }
+        match build_update(&zone, &changes) {
+            None => Ok(None),
+            Some(msg) => send_update(c, &zone, msg).await.map(Some),
+        }
+    })
+}
+
+fn lab() -> ServerBuilder {
+    ServerBuilder::new()
+        .key("kms-key", "hmac-sha256")
+        .key("other-key", "hmac-sha256")
+        .zone(
+            ZoneBuilder::new("example.com")
+                .record("kms1 A 127.0.0.1")
+                .record("kms2 A 127.0.0.1")
+                .policy(Policy::grant("kms-key", ["a.example.com", "b.example.com"])),
+        )
+}
+
+/// add to an empty RRset, several domains in one message, replace one target, TTL change,
+/// delete — on any server.
+fn add_replace_ttl_delete(server: &Server) {
+    let c = client(server, Some(load(server.key("kms-key"))), Transport::Udp);
+    let a = "_vlmcs._tcp.a.example.com";
+    let b = "_vlmcs._tcp.b.example.com";
+    let serial = server.soa_serial("example.com");
+
+    // Two domains, one message: the serial moves by one.
+    let r = converge(
+        &c,
+        "example.com",
+        &[
+            (
+                "a.example.com",
+                vec![
+                    rec("kms1.example.com", 0, 300),
+                    rec("kms2.example.com", 10, 300),
+                ],
+            ),
+            ("b.example.com", vec![rec("kms1.example.com", 0, 300)]),
+        ],
+    )
+    .unwrap();
+    assert!(
+        r.unwrap().signed,
+        "the reply to a signed update is verified"
+    );
+    assert_eq!(
+        server.srv_records(a),
+        vec![
+            rr(300, 0, "kms1.example.com"),
+            rr(300, 10, "kms2.example.com")
+        ]
+    );
+    assert_eq!(server.srv_records(b), vec![rr(300, 0, "kms1.example.com")]);
+    assert_eq!(server.soa_serial("example.com"), serial + 1);
+
+    // Replace one target.
+    converge(
+        &c,
+        "example.com",
+        &[(
+            "a.example.com",
+            vec![
+                rec("kms1.example.com", 0, 300),
+                rec("kms3.example.com", 10, 300),
+            ],
+        )],
+    )
+    .unwrap();
+    assert_eq!(
+        server.srv_records(a),
+        vec![
+            rr(300, 0, "kms1.example.com"),
+            rr(300, 10, "kms3.example.com")
+        ]
+    );
+
+    // TTL change (delete + add of the same RR).
+    converge(
+        &c,
+        "example.com",
+        &[(
+            "a.example.com",
+            vec![
+                rec("kms1.example.com", 0, 3600),
+                rec("kms3.example.com", 10, 3600),
+            ],
+        )],
+    )
+    .unwrap();
+    assert_eq!(
+        server.srv_records(a),
+        vec![
+            rr(3600, 0, "kms1.example.com"),
+            rr(3600, 10, "kms3.example.com")
+        ]
+    );
+
+    // Converged: nothing to send.
+    assert!(
+        converge(
+            &c,
+            "example.com",
+            &[(
+                "a.example.com",
+                vec![
+                    rec("kms1.example.com", 0, 3600),
+                    rec("kms3.example.com", 10, 3600)
+                ]
+            )]
+        )
+        .unwrap()
+        .is_none()
+    );
+
+    // Delete everything at both owners.
+    let before = server.soa_serial("example.com");
+    converge(
+        &c,
+        "example.com",
+        &[("a.example.com", vec![]), ("b.example.com", vec![])],
+    )
+    .unwrap();
+    assert!(server.srv_records(a).is_empty());
+    assert!(server.srv_records(b).is_empty());
+    assert_eq!(server.soa_serial("example.com"), before + 1);
+}
+
+#[test]
+fn bind_add_replace_ttl_delete() {
+    let Some(bind) = BindServer::start(&lab()) else {
+        return;
+    };
+    add_replace_ttl_delete(&bind);
+}
+
+#[test]
+fn knot_add_replace_ttl_delete() {
+    let Some(knot) = KnotServer::start(&lab()) else {
+        return;
+    };
+    add_replace_ttl_delete(&knot);
+}
+
+fn prerequisite_guards(server: &Server) {
+    let key = server.key("kms-key");
+    let c = client(server, Some(load(key)), Transport::Udp);
+    let zone = name("example.com");
+    let owner = name("a.example.com").kms_owner();
+    let rt = runtime();
+    // Read (empty), then someone else writes, then our update built from the read is sent.
+    let current = rt.block_on(read_srv(&c, Some(&zone), &owner)).unwrap();
+    assert!(current.is_empty());
+    let out = server.nsupdate(
+        key,
+        "update add _vlmcs._tcp.a.example.com. 60 SRV 0 0 1688 other.example.com.\nsend\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let serial = server.soa_serial("example.com");
+    let change = diff(&owner, &current, &[rec("kms1.example.com", 0, 300)], true).to_rrset_change();
+    let err = rt
+        .block_on(send_update(
+            &c,
+            &zone,
+            build_update(&zone, &[change]).unwrap(),
+        ))
+        .unwrap_err();
+    assert!(err.is_stale_state(), "{err}");
+    assert!(
+        err.to_string().contains("changed since they were read"),
+        "{err}"
+    );
+    assert!(err.hint().contains("kmsdns plan"), "{}", err.hint());
+    // Nothing written.
+    assert_eq!(
+        server.srv_records("_vlmcs._tcp.a.example.com"),
+        vec![rr(60, 0, "other.example.com")]
+    );
+    assert_eq!(server.soa_serial("example.com"), serial);
+
+    // "RRset exists (value dependent)": a read of one record, then a change of that record.
+    let current = rt.block_on(read_srv(&c, Some(&zone), &owner)).unwrap();
+    assert_eq!(current.len(), 1);
+    let out = server.nsupdate(
+        key,
+        "update add _vlmcs._tcp.a.example.com. 60 SRV 5 0 1688 other2.example.com.\nsend\n",
+    );
+    assert!(out.status.success());
+    let change = diff(&owner, &current, &[rec("kms1.example.com", 0, 300)], true).to_rrset_change();
+    let err = rt
+        .block_on(send_update(
+            &c,
+            &zone,
+            build_update(&zone, &[change]).unwrap(),
+        ))
+        .unwrap_err();
+    assert!(err.is_stale_state(), "{err}");
+    assert_eq!(
+        server.srv_records("_vlmcs._tcp.a.example.com").len(),
+        2,
+        "nothing written"
+    );
+}
+
+#[test]
+fn bind_prerequisite_failure_writes_nothing() {
+    let Some(bind) = BindServer::start(&lab()) else {
+        return;
+    };
+    prerequisite_guards(&bind);
+}
+
+#[test]
+fn knot_prerequisite_failure_writes_nothing() {
+    let Some(knot) = KnotServer::start(&lab()) else {
+        return;
+    };
+    prerequisite_guards(&knot);
+}
+
+fn tsig_code(err: &DnsError) -> Option<(u16, Option<i64>)> {
+    match err {
+        DnsError::Tsig {
+            source: TsigError::ServerError { code, skew, .. },
+            ..
+        } => Some((*code, *skew)),
+        _ => None,
+    }
+}
+
+#[test]
+fn tsig_errors_name_the_key_and_the_fix() {
+    let Some(bind) = BindServer::start(&lab()) else {
+        return;
+    };
+    let want = [("a.example.com", vec![rec("kms1.example.com", 0, 300)])];
+    let good = load(bind.key("kms-key"));
+
+    // Wrong secret → BADSIG naming the key.
+    let wrong = bind
+        .key("kms-key")
+        .with_secret("c2VjcmV0IHRoYXQgaXMgbm90IHRoZSBzZXJ2ZXJzIG9uZSE=");
+    let err = converge(
+        &client(&bind, Some(load(&wrong)), Transport::Udp),
+        "example.com",
+        &want,
+    )
+    .unwrap_err();
+    assert_eq!(tsig_code(&err).map(|c| c.0), Some(16), "{err:?}");
+    assert!(
+        err.to_string().contains("BADSIG") && err.to_string().contains("kms-key"),
+        "{err}"
+    );
+
+    // Unknown key name → BADKEY.
+    let unknown = Arc::new(
+        TsigKey::new(
+            "no-such-key",
+            good.algorithm,
+            kmsdns::dns::tsig::Secret::new(vec![7; 32]),
+        )
+        .unwrap(),
+    );
+    let err = converge(
+        &client(&bind, Some(unknown), Transport::Udp),
+        "example.com",
+        &want,
+    )
+    .unwrap_err();
+    assert_eq!(tsig_code(&err).map(|c| c.0), Some(17), "{err:?}");
+    assert!(err.to_string().contains("no-such-key"), "{err}");
+
+    // A key the policy does not grant → REFUSED with the update-policy hint.
+    let err = converge(
+        &client(&bind, Some(load(bind.key("other-key"))), Transport::Udp),
+        "example.com",
+        &want,
+    )
+    .unwrap_err();
+    assert!(matches!(err, DnsError::Rcode { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("refused key other-key for zone example.com"),
+        "{err}"
+    );
+    assert!(err.hint().contains("update-policy"), "{}", err.hint());
+
+    // Clock one hour off → BADTIME with the skew.
+    let mut skewed = client(&bind, Some(good.clone()), Transport::Udp);
+    skewed.clock = Arc::new(|| kmsdns::dns::tsig::unix_now() - 3600);
+    let err = converge(&skewed, "example.com", &want).unwrap_err();
+    let (code, skew) = tsig_code(&err).unwrap_or_else(|| panic!("{err:?}"));
+    assert_eq!(code, 18);
+    let skew = skew.expect("BADTIME carries the server time");
+    assert!((3590..=3610).contains(&skew), "skew {skew}");
+    assert!(err.to_string().contains("300"), "the fudge is shown: {err}");
+    assert!(
+        bind.srv_records("_vlmcs._tcp.a.example.com").is_empty(),
+        "none of these wrote anything"
+    );
+
+    // Unknown zone on the server → NOTAUTH/NOTZONE-style error naming server and zone.
+    let err = converge(
+        &client(&bind, Some(good), Transport::Udp),
+        "example.org",
+        &[("a.example.org", vec![rec("kms1.example.com", 0, 300)])],
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("example.org"), "{err}");
+}
+
+#[test]
+fn forced_tcp_and_large_updates_use_tcp() {
+    let b = ServerBuilder::new().key("kms-key", "hmac-sha256").zone(
+        ZoneBuilder::new("example.com")
+            .policy(Policy::grant("kms-key", ["a.example.com", "b.example.com"])),
+    );
+    let Some(bind) = BindServer::start(&b) else {
+        return;
+    };
+    let key = load(bind.key("kms-key"));
+    let tcp = client(&bind, Some(key.clone()), Transport::Tcp);
+    let r = converge(
+        &tcp,
+        "example.com",
+        &[("a.example.com", vec![rec("kms1.example.com", 0, 300)])],
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(r.proto, Proto::Tcp);
+    assert_eq!(bind.srv_records("_vlmcs._tcp.a.example.com").len(), 1);
+
+    // 40 targets: larger than 512 octets, so UDP transport still sends it over TCP; the read
+    // back of the large RRset also comes over TCP (the UDP reply is truncated) or EDNS.
+    let many: Vec<SrvRecord> = (0..40)
+        .map(|i| rec(&format!("kms-host-number-{i:02}.example.com"), i, 300))
+        .collect();
+    let udp = client(&bind, Some(key), Transport::Udp);
+    let r = converge(&udp, "example.com", &[("b.example.com", many.clone())])
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        r.proto,
+        Proto::Tcp,
+        "a message over 512 octets goes over TCP"
+    );
+    let got = bind.srv_records("_vlmcs._tcp.b.example.com");
+    assert_eq!(got.len(), 40);
+    let read = runtime()
+        .block_on(read_srv(
+            &udp,
+            Some(&name("example.com")),
+            &name("b.example.com").kms_owner(),
+        ))
+        .unwrap();
+    let mut sorted = many;
+    sorted.sort();
+    assert_eq!(read, sorted);
+}
+
+#[test]
+fn keygen_key_loads_in_named_and_signs_an_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kg.key");
+    crate::harness::cli::kmsdns()
+        .args(["keygen", "kg", "-a", "hmac-sha512", "-o"])
+        .arg(&file)
+        .assert()
+        .success();
+    let b = ServerBuilder::new()
+        .include(&file)
+        .zone(ZoneBuilder::new("example.com").policy(Policy::Raw(
+            "update-policy { grant kg name _vlmcs._tcp.example.com. SRV; };".into(),
+        )));
+    let Some(bind) = BindServer::start(&b) else {
+        return;
+    };
+    let key = Arc::new(
+        parse_key_file(&file, &std::fs::read_to_string(&file).unwrap())
+            .unwrap()
+            .remove(0),
+    );
+    assert_eq!(key.algorithm.name(), "hmac-sha512");
+    converge(
+        &client(&bind, Some(key), Transport::Udp),
+        "example.com",
+        &[("example.com", vec![rec("kms1.example.com", 0, 600)])],
+    )
+    .unwrap();
+    assert_eq!(
+        bind.srv_records("_vlmcs._tcp.example.com"),
+        vec![rr(600, 0, "kms1.example.com")]
+    );
+}
