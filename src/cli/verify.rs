@@ -18,6 +18,9 @@ pub struct VerifyArgs {
     /// Check this domain without a config (what clients would find); repeatable
     #[arg(long = "domain", value_name = "DOMAIN")]
     pub domains: Vec<String>,
+    /// A DNS suffix clients search (repeatable); overrides client_suffixes and resolv.conf
+    #[arg(long = "suffix", value_name = "SUFFIX")]
+    pub suffixes: Vec<String>,
     /// The resolver clients use, IP[:PORT] (default: first nameserver in /etc/resolv.conf)
     #[arg(long, value_name = "ADDR", value_parser = parse_resolver)]
     pub resolver: Option<std::net::SocketAddr>,
@@ -58,6 +61,17 @@ pub fn execute(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
             });
         }
         (specs, resolv.search.clone())
+    };
+    let suffixes = if args.suffixes.is_empty() {
+        suffixes
+    } else {
+        let mut list = Vec::new();
+        for s in &args.suffixes {
+            list.push(Fqdn::parse_domain(s).map_err(|e| Error::Usage {
+                message: format!("--suffix {s}: {e}"),
+            })?);
+        }
+        list
     };
     let resolver = args
         .resolver

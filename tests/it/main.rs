@@ -7,3 +7,4 @@ mod harness_selftest;
 mod plan_apply;
 mod render;
 mod tsig;
+mod verify_ladder;

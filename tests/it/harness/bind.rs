@@ -26,9 +26,7 @@ impl BindServer {
         );
         let lab = LabDir::new("bind", builder);
         let dir = &lab.path;
-        let (ip, port) = builder
-            .listen
-            .unwrap_or_else(|| (std::net::Ipv4Addr::LOCALHOST, ports::free_port()));
+        let (ip, port) = (std::net::Ipv4Addr::LOCALHOST, ports::free_port());
 
         let mut conf = String::new();
         let d = dir.display();

@@ -302,9 +302,6 @@ pub struct ServerBuilder {
     pub(crate) zones: Vec<ZoneBuilder>,
     /// BIND only: extra `include "FILE";` lines (e.g. a key made by `kmsdns keygen`).
     pub(crate) includes: Vec<PathBuf>,
-    /// BIND only: listen on this loopback address and port instead of 127.0.0.1 and a free
-    /// port (several servers on one port at 127.0.0.1, 127.0.0.2… stand for several hosts).
-    pub(crate) listen: Option<(Ipv4Addr, u16)>,
 }
 
 impl ServerBuilder {
@@ -326,12 +323,6 @@ impl ServerBuilder {
     /// BIND only: `include "FILE";` in named.conf.
     pub fn include(mut self, file: &Path) -> Self {
         self.includes.push(file.to_path_buf());
-        self
-    }
-
-    /// BIND only: listen on `ip` (a 127.x.y.z address) and `port`.
-    pub fn listen(mut self, ip: Ipv4Addr, port: u16) -> Self {
-        self.listen = Some((ip, port));
         self
     }
 }
