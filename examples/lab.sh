@@ -111,5 +111,12 @@ run apply --yes
 echo; echo "\$ dig @127.0.0.1 -p $PORT _vlmcs._tcp.corp.example.com SRV +short"
 dig @127.0.0.1 -p "$PORT" +norec +short _vlmcs._tcp.corp.example.com SRV
 run plan --detailed-exitcode
-run render bind || true
-echo; echo "== lab done: plan, apply and a clean re-plan against a real BIND"
+
+# A stand-in for the KMS hosts: something accepting TCP on 127.0.0.1:1688 while verify runs.
+python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(("127.0.0.1",1688)); s.listen(); time.sleep(20)' &
+KMS_PID=$!
+sleep 0.3
+run verify --resolver "127.0.0.1:$PORT" --server-port "$PORT" --suffix corp.example.com --suffix branch.example.net
+kill "$KMS_PID" 2>/dev/null || true
+run render bind
+echo; echo "== lab done: validate, plan, apply, a clean re-plan and verify against a real BIND"

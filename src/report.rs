@@ -47,7 +47,7 @@ pub fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
             .map_or("unsigned".to_string(), |k| format!("key {k}"));
         writeln!(
             out,
-            "{bold}zone {}{bold:#} ({}) via {} ({}), {key}",
+            "{bold}zone {}{bold:#} ({}), server {} ({}), {key}",
             o.zone,
             if o.zone_discovered {
                 "discovered"
@@ -56,9 +56,9 @@ pub fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
             },
             o.server,
             if o.server_discovered {
-                "primary from SOA MNAME"
+                "discovered: SOA MNAME"
             } else {
-                "configured server"
+                "configured"
             },
         )?;
         if let Some(p) = &z.error {
@@ -70,12 +70,11 @@ pub fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
             continue;
         }
         for r in &z.rrsets {
-            let status = if r.changes.is_empty() {
-                format!("{dim}(up to date){dim:#}")
+            if r.changes.is_empty() {
+                writeln!(out, "  {} {dim}(up to date){dim:#}", r.owner)?;
             } else {
-                String::new()
-            };
-            writeln!(out, "  {} {status}", r.owner)?;
+                writeln!(out, "  {}", r.owner)?;
+            }
             for c in &r.changes {
                 match c {
                     Change::Add { record } => writeln!(out, "    {green}+ {record}{green:#}")?,

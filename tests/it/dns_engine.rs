@@ -480,3 +480,61 @@ fn keygen_key_loads_in_named_and_signs_an_update() {
         vec![rr(600, 0, "kms1.example.com")]
     );
 }
+
+/// A lost UDP reply: the UPDATE is resent as the very same bytes (same ID, same TSIG time),
+/// and nothing more is sent once a reply has arrived.
+#[test]
+fn udp_update_resend_is_the_same_message_and_stops_at_the_reply() {
+    use kmsdns::dns::transport::{Kind, exchange};
+    let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = server.local_addr().unwrap();
+    let peer = std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        let (n1, _) = server.recv_from(&mut buf).unwrap(); // "lost": no answer
+        let first = buf[..n1].to_vec();
+        let (n2, from) = server.recv_from(&mut buf).unwrap();
+        let second = buf[..n2].to_vec();
+        let mut reply = second.clone();
+        reply[2] |= 0x80; // QR: a response
+        server.send_to(&reply, from).unwrap();
+        server
+            .set_read_timeout(Some(Duration::from_millis(800)))
+            .unwrap();
+        let extra = server.recv_from(&mut buf).is_ok();
+        (first, second, extra)
+    });
+    // A signed UPDATE as the engine would send it.
+    let key = TsigKey::generate("kms-key", kmsdns::model::TsigAlgorithm::HmacSha256).unwrap();
+    let zone = name("example.com");
+    let change = diff(
+        &zone.kms_owner(),
+        &[],
+        &[rec("kms1.example.com", 0, 300)],
+        true,
+    )
+    .to_rrset_change();
+    let mut msg = build_update(&zone, &[change]).unwrap();
+    msg.metadata.id = 4242;
+    let signed = kmsdns::dns::tsig::sign(
+        &msg.to_vec().unwrap(),
+        &key,
+        kmsdns::dns::tsig::unix_now(),
+        300,
+    )
+    .unwrap();
+    let ep = Endpoint {
+        tries: 3,
+        ..Endpoint::new(addr, Transport::Udp, Duration::from_millis(300))
+    };
+    let reply = runtime()
+        .block_on(exchange(&ep, &signed.bytes, Kind::Update))
+        .unwrap();
+    assert_eq!(reply.proto, Proto::Udp);
+    let (first, second, extra) = peer.join().unwrap();
+    assert_eq!(first, signed.bytes, "the first try is the signed message");
+    assert_eq!(
+        second, first,
+        "the resend is byte-identical: same ID and TSIG time"
+    );
+    assert!(!extra, "nothing is sent after the reply");
+}

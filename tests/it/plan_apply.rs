@@ -405,3 +405,49 @@ fn plan_json_follows_the_documented_schema() {
     assert!(!validator.is_valid(&bad));
     drop(bind);
 }
+
+#[test]
+fn zone_and_primary_are_discovered_from_the_soa() {
+    let Some(bind) = lab() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &format!(
+            "[defaults]\nkey = \"kms-update\"\n[keys.kms-update]\nfile = \"{}\"\n[[hosts]]\nname = \"kms1.example.com\"\n[[domains]]\nname = \"corp.example.com\"\n",
+            bind.key("kms-update").file.display()
+        ),
+    );
+    let resolver = bind.addr().to_string();
+    let port = bind.port().to_string();
+    let out = run(
+        &cfg,
+        &["plan", "--resolver", &resolver, "--server-port", &port],
+    )
+    .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        text.contains(&format!("zone example.com. (discovered), server ns1.example.com (127.0.0.1:{port}) (discovered: SOA MNAME), key kms-update")),
+        "{text}"
+    );
+    run(
+        &cfg,
+        &[
+            "apply",
+            "--yes",
+            "--resolver",
+            &resolver,
+            "--server-port",
+            &port,
+        ],
+    )
+    .success();
+    assert_eq!(
+        bind.srv_records(CORP),
+        vec![rr(3600, 0, "kms1.example.com.")]
+    );
+    // Without a reachable resolver the domain fails clearly, zone by zone.
+    let dead = format!("127.0.0.1:{}", crate::harness::ports::free_port());
+    run(&cfg, &["plan", "--resolver", &dead])
+        .code(1)
+        .stdout(predicate::str::contains("domain corp.example.com."));
+}
