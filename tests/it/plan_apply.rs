@@ -451,3 +451,45 @@ fn zone_and_primary_are_discovered_from_the_soa() {
         .code(1)
         .stdout(predicate::str::contains("domain corp.example.com."));
 }
+
+#[test]
+fn secrets_never_reach_the_output_and_loose_key_files_are_flagged() {
+    let Some((bind, _dir, cfg)) = setup("") else {
+        return;
+    };
+    let secret = bind.key("kms-update").secret_b64.clone();
+    for args in [
+        &["-vvv", "plan", "--json"][..],
+        &["-vvv", "apply", "--yes"],
+        &["-vvv", "validate"],
+    ] {
+        let out = kmsdns()
+            .arg("-c")
+            .arg(&cfg)
+            .args(args)
+            .env("RUST_LOG", "trace")
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{args:?}: {all}");
+        assert!(!all.contains(&secret), "{args:?} printed the secret");
+        assert!(
+            all.contains("kms-update"),
+            "{args:?}: the key is named, just not its secret"
+        );
+    }
+    // A key file readable by others gets a warning naming the fix.
+    use std::os::unix::fs::PermissionsExt;
+    let file = &bind.key("kms-update").file;
+    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    run(&cfg, &["plan"])
+        .success()
+        .stderr(predicate::str::contains(format!(
+            "chmod 600 {}",
+            file.display()
+        )));
+}
