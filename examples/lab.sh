@@ -8,11 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin:/sbin"
 
-if ! command -v named >/dev/null || ! command -v tsig-keygen >/dev/null || ! command -v dig >/dev/null; then
-  echo "== installing BIND (bind9 bind9-utils bind9-dnsutils)"
+if ! command -v named >/dev/null || ! command -v tsig-keygen >/dev/null || ! command -v dig >/dev/null \
+   || ! command -v python3 >/dev/null; then
+  echo "== installing BIND (bind9 bind9-utils bind9-dnsutils) and python3 (port picking, KMS stand-in)"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq bind9 bind9-utils bind9-dnsutils >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq bind9 bind9-utils bind9-dnsutils python3 >/dev/null
 fi
 echo "== building kmsdns"
 cargo build --quiet --locked
