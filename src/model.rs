@@ -99,6 +99,12 @@ impl Fqdn {
         if wire_len > 255 {
             return Err(NameError::NameTooLong(wire_len));
         }
+        // An A-label typed by hand must decode.
+        if ascii.split('.').any(|l| l.starts_with("xn--"))
+            && idna::domain_to_unicode(&ascii).1.is_err()
+        {
+            return Err(NameError::Idna(without_dot.to_string()));
+        }
         if host && !ascii.contains('.') {
             return Err(NameError::SingleLabel(ascii));
         }

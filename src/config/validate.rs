@@ -274,15 +274,6 @@ impl Validator {
         } else {
             Fqdn::parse_domain(v.get_ref())
         };
-        // An A-label typed by hand must decode (the model checks Unicode input only).
-        let parsed = parsed.and_then(|n| {
-            let has_a_label = n.as_str().split('.').any(|l| l.starts_with("xn--"));
-            if has_a_label && idna::domain_to_unicode(n.as_str()).1.is_err() {
-                Err(NameError::Idna(v.get_ref().clone()))
-            } else {
-                Ok(n)
-            }
-        });
         match parsed {
             Ok(n) => Some(n),
             Err(e) => {
