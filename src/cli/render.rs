@@ -46,6 +46,10 @@ pub struct RenderArgs {
     /// named-conf: print `allow-update { any; };` instead of the grants (unsafe)
     #[arg(long)]
     pub allow_any: bool,
+    /// nsupdate: add `prereq` lines for the records read into this saved plan (`kmsdns plan
+    /// --out FILE`), so the script fails instead of overwriting changes made since
+    #[arg(long, value_name = "PLAN.json")]
+    pub plan: Option<PathBuf>,
     /// registry: bare-domain entries under ...\CurrentVersion\SL (Windows Server 2008)
     #[arg(long)]
     pub legacy: bool,
@@ -94,6 +98,12 @@ fn check_flags(args: &RenderArgs) -> Result<()> {
         (args.allow_any, "--allow-any", named, "named-conf"),
         (args.legacy, "--legacy", registry, "registry"),
         (
+            args.plan.is_some(),
+            "--plan",
+            args.format == Format::Nsupdate,
+            "nsupdate",
+        ),
+        (
             args.disable_publishing,
             "--disable-publishing",
             registry,
@@ -129,7 +139,13 @@ fn render_format(config: &Config, groups: &[ZoneGroup<'_>], args: &RenderArgs) -
             };
             render::named_conf::render(config, groups, &opts)
         }
-        Format::Nsupdate => render::nsupdate::render(config, groups),
+        Format::Nsupdate => {
+            let state = match &args.plan {
+                Some(file) => Some(plan_state(file, config)?),
+                None => None,
+            };
+            render::nsupdate::render(config, groups, state.as_ref())
+        }
         Format::Powershell => render::powershell::render(config, groups),
         Format::Registry => render::registry::render(
             config,
@@ -205,4 +221,30 @@ fn write_files(dir: &std::path::Path, rendered: &Rendered) -> Result<()> {
         let _ = writeln!(log, "wrote {}", path.display());
     }
     Ok(())
+}
+
+/// The current records of a saved plan made from this very config.
+fn plan_state(file: &std::path::Path, config: &Config) -> Result<render::nsupdate::CurrentState> {
+    let text = std::fs::read_to_string(file).map_err(|e| Error::Io {
+        context: format!("cannot read the plan {}", file.display()),
+        source: e,
+    })?;
+    let saved: crate::plan::PlanFile = serde_json::from_str(&text).map_err(|e| Error::Usage {
+        message: format!("{} is not a kmsdns plan file: {e}", file.display()),
+    })?;
+    if saved.config_sha256 != config.sha256 {
+        return Err(Error::Usage {
+            message: format!(
+                "the plan {} was made from another version of {}: run `kmsdns plan --out` again",
+                file.display(),
+                config.path.display()
+            ),
+        });
+    }
+    Ok(saved
+        .zones
+        .into_iter()
+        .flat_map(|z| z.rrsets)
+        .map(|r| (r.owner, r.current))
+        .collect())
 }

@@ -18,13 +18,24 @@ use crate::model::{Fqdn, SrvRecord};
 /// absent or maps to an empty list has no SRV records.
 pub type CurrentState = BTreeMap<Fqdn, Vec<SrvRecord>>;
 
-pub fn render(config: &Config, groups: &[ZoneGroup<'_>]) -> Rendered {
+/// The script for every zone; with `current` (from a saved plan) each RRset gets `prereq`
+/// lines for the records it was read with.
+pub fn render(
+    config: &Config,
+    groups: &[ZoneGroup<'_>],
+    current: Option<&CurrentState>,
+) -> Rendered {
     // nsupdate keeps `server` and `zone` across `send`s and has no command to forget them:
     // zones without those lines go first.
     let mut ordered: Vec<&ZoneGroup<'_>> = groups.iter().collect();
     ordered.sort_by_key(|g| (has_server(config, g), g.configured));
     let mut apply =
         vec!["nsupdate -k KEYFILE THIS-FILE (see the key line of each zone); add -v to use TCP."];
+    if current.is_some() {
+        apply.push("The prereq lines hold the records of the saved plan: if a zone changed since,");
+        apply
+            .push("nsupdate fails for it and writes nothing there. Plan again, then render again.");
+    }
     let keys: Vec<Option<&str>> = {
         let mut k: Vec<Option<&str>> = ordered
             .iter()
@@ -55,7 +66,7 @@ pub fn render(config: &Config, groups: &[ZoneGroup<'_>]) -> Rendered {
         .into_iter()
         .map(|g| Section {
             file_name: format!("{}.nsupdate", g.zone.as_str()),
-            text: zone_script(config, g, None),
+            text: zone_script(config, g, current),
         })
         .collect();
     Rendered { header, sections }

@@ -6,5 +6,6 @@ mod harness;
 mod harness_selftest;
 mod plan_apply;
 mod render;
+mod render_roundtrip;
 mod tsig;
 mod verify_ladder;
