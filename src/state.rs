@@ -188,9 +188,9 @@ async fn place(
         Some(k) => match keys.get(&k.id) {
             Some(Ok(key)) => Some(key.clone()),
             Some(Err(e)) => {
-                return Err(DnsError::Discovery {
-                    name: domain.name.clone(),
-                    reason: e.clone(),
+                return Err(DnsError::KeyLoad {
+                    key_id: k.id.clone(),
+                    message: e.clone(),
                 });
             }
             None => None,

@@ -40,6 +40,8 @@ pub enum DnsError {
     },
     #[error("{0}")]
     Key(#[from] KeyError),
+    #[error("cannot load TSIG key `{key_id}`: {message}")]
+    KeyLoad { key_id: String, message: String },
     #[error("{message}")]
     Rcode {
         rcode: ResponseCode,
@@ -60,7 +62,9 @@ impl DnsError {
         match self {
             DnsError::Transport(t) => t.hint().to_string(),
             DnsError::Tsig { source, .. } => tsig_hint(source),
-            DnsError::Key(_) => "fix the [keys.*] table or the key file it names".to_string(),
+            DnsError::Key(_) | DnsError::KeyLoad { .. } => {
+                "fix the [keys.*] table, the key file it names or the environment variable".to_string()
+            }
             DnsError::Rcode { hint, .. } => hint.clone(),
             DnsError::NotAuthoritative { .. } => "point `server` at the zone's primary (the SOA MNAME), or set `zone` so discovery finds the right one".to_string(),
             DnsError::BadReply { .. } => "check that the address is a DNS server; if it is, this is a bug worth reporting".to_string(),

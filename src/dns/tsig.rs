@@ -296,7 +296,7 @@ fn server_error_message(
             "the server could not verify the signature with key {key} (BADSIG): the secret differs from the server's copy of key {key}"
         ),
         BADKEY => format!(
-            "the server does not know key {key} (algorithm {algorithm}) (BADKEY): check the key name and algorithm in named.conf"
+            "the server rejected key {key} (algorithm {algorithm}) (BADKEY): it does not know the key, or (Knot) its ACL does not let the key make this update; check the key name and algorithm in the server's config and its update policy"
         ),
         BADTIME => match skew {
             Some(s) => format!(
@@ -899,7 +899,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            msg.contains("does not know key kms-update (algorithm hmac-sha256)"),
+            msg.contains("rejected key kms-update (algorithm hmac-sha256) (BADKEY)"),
             "{msg}"
         );
 

@@ -916,3 +916,61 @@ fn empty_host_list_is_allowed() {
         "{out}"
     );
 }
+
+#[test]
+fn validate_loads_key_files_and_reports_a_broken_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k.key");
+    std::fs::write(
+        &key,
+        "key \"kms-update\" {\n\talgorithm hmac-sha256;\n\tsecret \"not base64!!\";\n};\n",
+    )
+    .unwrap();
+    let cfg = dir.path().join("kmsdns.toml");
+    std::fs::write(
+        &cfg,
+        "[keys.kms-update]\nfile = \"k.key\"\n[[hosts]]\nname = \"kms1.example.com\"\n[[domains]]\nname = \"example.com\"\n",
+    )
+    .unwrap();
+    let out = crate::harness::cli::kmsdns()
+        .arg("-c")
+        .arg(&cfg)
+        .arg("validate")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("key `kms-update`") && err.contains("k.key:3"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("not base64!!"),
+        "the secret text is never echoed: {err}"
+    );
+    assert!(out.stdout.is_empty());
+    // A good key file loads and is reported.
+    let ok = crate::harness::cli::kmsdns()
+        .args(["keygen", "kms-update", "-o"])
+        .arg(dir.path().join("good.key"))
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    std::fs::write(
+        &cfg,
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("k.key", "good.key"),
+    )
+    .unwrap();
+    let out = crate::harness::cli::kmsdns()
+        .arg("-c")
+        .arg(&cfg)
+        .arg("validate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("TSIG keys loaded: kms-update (hmac-sha256)")
+    );
+}
