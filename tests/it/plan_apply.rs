@@ -493,3 +493,109 @@ fn secrets_never_reach_the_output_and_loose_key_files_are_flagged() {
             file.display()
         )));
 }
+
+/// On a terminal, apply asks; only `y` applies. (`script` from util-linux gives it a pty.)
+#[test]
+fn apply_asks_on_a_terminal() {
+    let Some(script) = crate::harness::require("script") else {
+        return;
+    };
+    let Some((bind, _dir, cfg)) = setup("") else {
+        return;
+    };
+    let on_tty = |answer: &str| {
+        let cmd = format!(
+            "{} -c {} apply",
+            env!("CARGO_BIN_EXE_kmsdns"),
+            cfg.display()
+        );
+        let out = assert_cmd::Command::new(&script)
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("NO_COLOR", "1")
+            .env_remove("KMSDNS_CONFIG")
+            .write_stdin(format!("{answer}\n"))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let serial = bind.soa_serial("example.com");
+    let (code, text) = on_tty("n");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("Apply these changes? [y/N]")
+            && text.contains("Not applied. Nothing was sent."),
+        "{text}"
+    );
+    assert_eq!(bind.soa_serial("example.com"), serial);
+    let (code, text) = on_tty("y");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("applied    example.com."), "{text}");
+    assert_eq!(bind.srv_records(CORP).len(), 2);
+}
+
+/// --wait polls every NS until it serves the new serial: a secondary that gets NOTIFY catches
+/// up; one that does not is reported, and apply exits 1.
+#[test]
+fn apply_wait_checks_every_name_server() {
+    let dns_secondary = crate::harness::ports::free_port();
+    let secondary_addr: std::net::SocketAddr =
+        format!("127.0.0.1:{dns_secondary}").parse().unwrap();
+    for notify in [true, false] {
+        let mut zone = ZoneBuilder::new("example.com")
+            .record("kms1 A 127.0.0.1")
+            .allow_transfer("127.0.0.1;")
+            .policy(Policy::grant("kms-update", ["example.com"]));
+        if notify {
+            zone = zone.also_notify(secondary_addr);
+        }
+        let Some(bind) = BindServer::start(
+            &ServerBuilder::new()
+                .key("kms-update", "hmac-sha256")
+                .zone(zone),
+        ) else {
+            return;
+        };
+        let Some(second) = crate::harness::bind::BindServer::start_on(
+            &ServerBuilder::new().zone(ZoneBuilder::new("example.com").secondary_of(bind.addr())),
+            dns_secondary,
+        ) else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = write_config(
+            dir.path(),
+            &format!(
+                "[defaults]\nkey = \"kms-update\"\n[keys.kms-update]\nfile = \"{}\"\n[servers.hidden]\naddress = \"{}\"\n[[hosts]]\nname = \"kms1.example.com\"\n[[domains]]\nname = \"example.com\"\nserver = \"hidden\"\n",
+                bind.key("kms-update").file.display(),
+                bind.addr()
+            ),
+        );
+        // NS ns1.example.com is 127.0.0.1; asked on the secondary's port.
+        let out = run(
+            &cfg,
+            &[
+                "apply",
+                "--yes",
+                "--wait",
+                "--wait-timeout",
+                "3s",
+                "--server-port",
+                &second.port().to_string(),
+            ],
+        );
+        let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        if notify {
+            out.code(0);
+            assert!(text.contains("NS ns1.example.com. in sync"), "{text}");
+        } else {
+            out.code(1);
+            assert!(
+                text.contains("NOT in sync") && text.contains("check zone transfers"),
+                "{text}"
+            );
+        }
+    }
+}

@@ -18,6 +18,12 @@ impl BindServer {
     ///
     /// `None` when named is not installed outside CI (a skip message was printed).
     pub fn start(builder: &ServerBuilder) -> Option<BindServer> {
+        Self::start_on(builder, ports::free_port())
+    }
+
+    /// Like [`BindServer::start`] on a given port (from [`ports::free_port`]), for setups that
+    /// must know a server's port before it runs (a primary's `also-notify` to a secondary).
+    pub fn start_on(builder: &ServerBuilder, port: u16) -> Option<BindServer> {
         let named = require("named")?;
         let checkconf = require("named-checkconf")?;
         assert!(
@@ -26,7 +32,7 @@ impl BindServer {
         );
         let lab = LabDir::new("bind", builder);
         let dir = &lab.path;
-        let (ip, port) = (std::net::Ipv4Addr::LOCALHOST, ports::free_port());
+        let ip = std::net::Ipv4Addr::LOCALHOST;
 
         let mut conf = String::new();
         let d = dir.display();
@@ -143,7 +149,8 @@ fn zone_statement(zone: &ZoneBuilder) -> String {
         writeln!(s, "\tallow-transfer {{ {acl} }};").unwrap();
     }
     if !zone.also_notify.is_empty() {
-        s.push_str("\tnotify explicit;\n\talso-notify {");
+        // notify-delay 0: tests should not wait BIND's default 5 s before the NOTIFY goes out.
+        s.push_str("\tnotify explicit;\n\tnotify-delay 0;\n\talso-notify {");
         for a in &zone.also_notify {
             write!(s, " {} port {};", a.ip(), a.port()).unwrap();
         }
