@@ -135,7 +135,7 @@ pub async fn wait_for_serial(
     let primary = &zp.target.client;
     let zone = &zp.target.zone;
     let mut servers = Vec::new();
-    for ns in query::read_ns(primary, zone).await? {
+    for ns in query::read_ns(primary, zone, false).await? {
         let mut addrs = query::resolve_addresses(primary, &ns)
             .await
             .unwrap_or_default();

@@ -349,7 +349,7 @@ async fn authoritative_check(resolver: &DnsClient, d: &DomainSpec, opts: &Verify
         servers.push((format!("primary {p}"), p));
     }
     let mut names = vec![info.mname.clone()];
-    if let Ok(ns) = ns_names(resolver, &info.zone).await {
+    if let Ok(ns) = query::read_ns(resolver, &info.zone, true).await {
         names.extend(ns);
     }
     names.sort();
@@ -424,21 +424,6 @@ async fn authoritative_check(resolver: &DnsClient, d: &DomainSpec, opts: &Verify
             info.zone
         ),
     )
-}
-
-async fn ns_names(resolver: &DnsClient, zone: &Fqdn) -> Result<Vec<Fqdn>, crate::dns::DnsError> {
-    let resp = resolver
-        .send(query_message(zone, RecordType::NS, true), Kind::Query)
-        .await?;
-    Ok(resp
-        .message
-        .answers
-        .iter()
-        .filter_map(|r| match &r.data {
-            RData::NS(ns) => Some(fqdn_of(&ns.0)),
-            _ => None,
-        })
-        .collect())
 }
 
 async fn target_check(

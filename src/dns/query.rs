@@ -3,7 +3,7 @@
 //! discovery through a resolver (RFC 2136 §4: the zone is the enclosing SOA owner, the primary
 //! its MNAME), as nsupdate does.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -206,15 +206,15 @@ pub async fn resolve_addresses(resolver: &DnsClient, host: &Fqdn) -> Result<Vec<
     Ok(out)
 }
 
-/// Addresses to reach a discovered primary on `port`.
-pub fn socket_addrs(addrs: &[IpAddr], port: u16) -> Vec<SocketAddr> {
-    addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect()
-}
-
-/// The NS names of `zone` as the server holds them.
-pub async fn read_ns(client: &DnsClient, zone: &Fqdn) -> Result<Vec<Fqdn>, DnsError> {
+/// The NS names of `zone`: from an authoritative server (`recursion` false) or through a
+/// resolver (`recursion` true).
+pub async fn read_ns(
+    client: &DnsClient,
+    zone: &Fqdn,
+    recursion: bool,
+) -> Result<Vec<Fqdn>, DnsError> {
     let resp = client
-        .send(query_message(zone, RecordType::NS, false), Kind::Query)
+        .send(query_message(zone, RecordType::NS, recursion), Kind::Query)
         .await?;
     let m = &resp.message;
     if m.metadata.response_code != ResponseCode::NoError {

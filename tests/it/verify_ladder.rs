@@ -152,19 +152,27 @@ fn healthy_domain_passes_every_rung() {
     assert!(text.contains("All checks passed."), "{text}");
 }
 
+/// Starts example.com with `lines` and runs `verify --json` for one host at `port` serving
+/// corp.example.com (plus `suffixes`); `None` when named is missing outside CI.
+fn run_case(
+    lines: &[String],
+    host: &str,
+    port: u16,
+    suffixes: &[&str],
+    extra: &[&str],
+) -> Option<(i32, Value)> {
+    let bind = zone_with(lines)?;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), host, port, &["corp.example.com"], suffixes);
+    Some(verify(&cfg, &bind.addr().to_string(), bind.port(), extra))
+}
+
 #[test]
 fn missing_srv_is_classified() {
     let (_kms, port) = kms_listener();
-    let Some(bind) = zone_with(&[]) else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(
-        dir.path(),
-        "kms1.example.com",
-        port,
-        &["corp.example.com"],
-        &[],
-    );
-    let (code, report) = verify(&cfg, &bind.addr().to_string(), bind.port(), &[]);
+    let Some((code, report)) = run_case(&[], "kms1.example.com", port, &[], &[]) else {
+        return;
+    };
     assert_eq!(code, 1);
     let f = failures(&report);
     assert_eq!(f[0].0, "srv");
@@ -182,18 +190,15 @@ fn missing_srv_is_classified() {
 #[test]
 fn target_without_address_is_name_resolution() {
     let (_kms, port) = kms_listener();
-    let Some(bind) = zone_with(&[srv_line(port, "ghost.example.com.")]) else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(
-        dir.path(),
+    let Some((code, report)) = run_case(
+        &[srv_line(port, "ghost.example.com.")],
         "ghost.example.com",
         port,
-        &["corp.example.com"],
         &[],
-    );
-    let (code, report) = verify(&cfg, &bind.addr().to_string(), bind.port(), &[]);
+        &[],
+    ) else {
+        return;
+    };
     assert_eq!(code, 1);
     let f = failures(&report);
     assert_eq!(f.len(), 1, "{f:?}");
@@ -210,18 +215,15 @@ fn target_without_address_is_name_resolution() {
 #[test]
 fn target_that_is_a_cname_is_flagged() {
     let (_kms, port) = kms_listener();
-    let Some(bind) = zone_with(&[srv_line(port, "alias.example.com.")]) else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(
-        dir.path(),
+    let Some((code, report)) = run_case(
+        &[srv_line(port, "alias.example.com.")],
         "alias.example.com",
         port,
-        &["corp.example.com"],
         &[],
-    );
-    let (code, report) = verify(&cfg, &bind.addr().to_string(), bind.port(), &[]);
+        &[],
+    ) else {
+        return;
+    };
     assert_eq!(code, 1);
     let f = failures(&report);
     assert_eq!(
@@ -246,53 +248,32 @@ fn target_that_is_a_cname_is_flagged() {
 #[test]
 fn closed_port_is_port_blocked() {
     let port = closed_port();
-    let Some(bind) = zone_with(&[srv_line(port, "kms1.example.com.")]) else {
+    let lines = [srv_line(port, "kms1.example.com.")];
+    let Some((code, report)) = run_case(&lines, "kms1.example.com", port, &[], &[]) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(
-        dir.path(),
-        "kms1.example.com",
-        port,
-        &["corp.example.com"],
-        &[],
-    );
-    let (code, report) = verify(&cfg, &bind.addr().to_string(), bind.port(), &[]);
     assert_eq!(code, 1);
     let f = failures(&report);
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!((f[0].0.as_str(), f[0].1.as_str()), ("tcp", "port-blocked"));
     assert!(f[0].2.contains("firewall"), "{f:?}");
     // --no-connect skips the rung.
-    let (code, _) = verify(
-        &cfg,
-        &bind.addr().to_string(),
-        bind.port(),
-        &["--no-connect"],
-    );
+    let (code, _) = run_case(&lines, "kms1.example.com", port, &[], &["--no-connect"]).unwrap();
     assert_eq!(code, 0);
 }
 
 #[test]
 fn wrong_port_in_srv_is_srv_wrong() {
     let (_kms, port) = kms_listener();
-    let Some(bind) = zone_with(&[srv_line(1688, "kms1.example.com.")]) else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(
-        dir.path(),
+    let Some((code, report)) = run_case(
+        &[srv_line(1688, "kms1.example.com.")],
         "kms1.example.com",
         port,
-        &["corp.example.com"],
         &[],
-    );
-    let (code, report) = verify(
-        &cfg,
-        &bind.addr().to_string(),
-        bind.port(),
         &["--no-connect"],
-    );
+    ) else {
+        return;
+    };
     assert_eq!(code, 1);
     let f = failures(&report);
     assert!(f.iter().all(|x| x.1 == "srv-wrong"), "{f:?}");
@@ -384,18 +365,15 @@ fn name_servers_out_of_sync() {
 #[test]
 fn suffix_without_records_is_not_covered() {
     let (_kms, port) = kms_listener();
-    let Some(bind) = zone_with(&[srv_line(port, "kms1.example.com.")]) else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(
-        dir.path(),
+    let Some((code, report)) = run_case(
+        &[srv_line(port, "kms1.example.com.")],
         "kms1.example.com",
         port,
-        &["corp.example.com"],
         &["corp.example.com", "lab.example.com"],
-    );
-    let (code, report) = verify(&cfg, &bind.addr().to_string(), bind.port(), &[]);
+        &[],
+    ) else {
+        return;
+    };
     assert_eq!(code, 1);
     assert_eq!(
         report["domains"][0]["checks"]
