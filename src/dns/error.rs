@@ -156,7 +156,7 @@ fn tsig_hint(e: &TsigError) -> String {
             algorithm,
             ..
         } => format!(
-            "the server needs `key \"{key}\" {{ algorithm {algorithm}; secret \"…\"; }};` (kmsdns keygen prints it) and an update-policy grant for it"
+            "the server needs `key \"{key}\" {{ algorithm {algorithm}; secret \"…\"; }};` (kmsdns keygen prints it) and a grant for it: BIND update-policy, Knot acl with update-type SRV"
         ),
         TsigError::ServerError { code: BADTIME, .. } | TsigError::TimeOutsideFudge { .. } => {
             "synchronise the clocks of this machine and the server (NTP)".to_string()

@@ -538,3 +538,114 @@ fn udp_update_resend_is_the_same_message_and_stops_at_the_reply() {
     );
     assert!(!extra, "nothing is sent after the reply");
 }
+
+/// A stand-in server on 127.0.0.1 that answers each query with `reply(request)`.
+fn fake_server(reply: impl Fn(&[u8]) -> Option<Vec<u8>> + Send + 'static) -> std::net::SocketAddr {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = sock.local_addr().unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok((n, from)) = sock.recv_from(&mut buf) {
+            if let Some(r) = reply(&buf[..n]) {
+                let _ = sock.send_to(&r, from);
+            }
+        }
+    });
+    addr
+}
+
+/// An authoritative NOERROR answer with no records, unsigned.
+fn unsigned_answer(request: &[u8]) -> Option<Vec<u8>> {
+    use hickory_proto::op::{Message, MessageType};
+    let req = Message::from_vec(request).ok()?;
+    let mut resp = Message::new(req.metadata.id, MessageType::Response, req.metadata.op_code);
+    resp.metadata.authoritative = true;
+    resp.add_queries(req.queries.clone());
+    resp.to_vec().ok()
+}
+
+#[test]
+fn an_unsigned_or_forged_reply_to_a_signed_query_is_an_error() {
+    let key =
+        Arc::new(TsigKey::generate("kms-key", kmsdns::model::TsigAlgorithm::HmacSha256).unwrap());
+    let zone = name("example.com");
+    let owner = zone.kms_owner();
+    let rt = runtime();
+
+    let unsigned = fake_server(unsigned_answer);
+    let c = DnsClient::new(
+        Endpoint::new(unsigned, Transport::Udp, Duration::from_secs(1)),
+        "fake",
+        Some(key.clone()),
+    );
+    let err = rt.block_on(read_srv(&c, Some(&zone), &owner)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DnsError::Tsig {
+                source: TsigError::Unsigned { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // The same reply to an unsigned query is fine: the check is about signed requests.
+    let plain = DnsClient::new(
+        Endpoint::new(unsigned, Transport::Udp, Duration::from_secs(1)),
+        "fake",
+        None,
+    );
+    assert!(
+        rt.block_on(read_srv(&plain, Some(&zone), &owner))
+            .unwrap()
+            .is_empty()
+    );
+
+    // A reply signed with another secret (a forger who knows the key name).
+    let forger = TsigKey::generate("kms-key", kmsdns::model::TsigAlgorithm::HmacSha256).unwrap();
+    let forged = fake_server(move |req| {
+        let body = unsigned_answer(req)?;
+        let mac = kmsdns::dns::tsig::verify_request(req, &forger, kmsdns::dns::tsig::unix_now())
+            .map(|t| t.mac)
+            .unwrap_or_default();
+        kmsdns::dns::tsig::sign_reply(&body, &forger, &mac, kmsdns::dns::tsig::unix_now(), 300)
+            .ok()
+            .map(|s| s.bytes)
+    });
+    let c = DnsClient::new(
+        Endpoint::new(forged, Transport::Udp, Duration::from_secs(1)),
+        "fake",
+        Some(key),
+    );
+    let err = rt.block_on(read_srv(&c, Some(&zone), &owner)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DnsError::Tsig {
+                source: TsigError::BadMac { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_silent_server_times_out_naming_server_and_tries() {
+    let silent = fake_server(|_| None);
+    let mut ep = Endpoint::new(silent, Transport::Udp, Duration::from_millis(100));
+    ep.tries = 2;
+    let c = DnsClient::new(ep, format!("primary ({silent})"), None);
+    let zone = name("example.com");
+    let err = runtime()
+        .block_on(read_srv(&c, Some(&zone), &zone.kms_owner()))
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&silent.to_string()) && msg.contains("2 tries"),
+        "{msg}"
+    );
+    assert!(err.hint().contains("firewall"), "{}", err.hint());
+}

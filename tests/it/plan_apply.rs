@@ -599,3 +599,55 @@ fn apply_wait_checks_every_name_server() {
         }
     }
 }
+
+/// The same workflow against Knot DNS; Knot answers a policy refusal with NOTAUTH + BADKEY.
+#[test]
+fn knot_plan_apply_and_policy_refusal() {
+    let b = ServerBuilder::new()
+        .key("kms-update", "hmac-sha256")
+        .zone(
+            ZoneBuilder::new("example.com")
+                .record("kms1 A 127.0.0.1")
+                .policy(Policy::grant("kms-update", ["corp.example.com"])),
+        )
+        .zone(ZoneBuilder::new("example.net").policy(Policy::None));
+    let Some(knot) = crate::harness::KnotServer::start(&b) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &format!(
+            "[defaults]\nkey = \"kms-update\"\n[keys.kms-update]\nfile = \"{}\"\n[servers.knot]\naddress = \"{}\"\n[[hosts]]\nname = \"kms1.example.com\"\n[[domains]]\nname = \"corp.example.com\"\nserver = \"knot\"\n[[domains]]\nname = \"branch.example.net\"\nserver = \"knot\"\n",
+            knot.key("kms-update").file.display(),
+            knot.addr()
+        ),
+    );
+    // Knot refuses even the signed SOA query for a zone whose ACL does not name the key:
+    // the domain fails at plan time already, the other zone is planned.
+    let out = run(&cfg, &["plan", "--detailed-exitcode"]).code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        text.contains("+ 3600 IN SRV 0 0 1688 kms1.example.com."),
+        "{text}"
+    );
+    assert!(
+        text.contains("domain branch.example.net.")
+            && text.contains("BADKEY")
+            && text.contains("ACL"),
+        "{text}"
+    );
+    let out = run(&cfg, &["apply", "--yes"]).code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("applied    example.com."), "{text}");
+    assert_eq!(
+        knot.srv_records(CORP),
+        vec![rr(3600, 0, "kms1.example.com.")]
+    );
+    let out = run(&cfg, &["plan"]).code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        text.contains("_vlmcs._tcp.corp.example.com. (up to date)"),
+        "{text}"
+    );
+}
