@@ -149,9 +149,7 @@ async fn udp(ep: &Endpoint, msg: &[u8], kind: Kind) -> Result<Vec<u8>, Transport
             let left = deadline.saturating_duration_since(Instant::now());
             match timeout(left, sock.recv(&mut buf)).await {
                 Err(_) => break,
-                Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                    return Err(io(e));
-                }
+                // ICMP port unreachable surfaces here as ConnectionRefused: no server there.
                 Ok(Err(e)) => return Err(io(e)),
                 Ok(Ok(n)) if n >= 12 && id_of(&buf[..n]) == id && buf[2] & 0x80 != 0 => {
                     return Ok(buf[..n].to_vec());
@@ -196,26 +194,17 @@ async fn tcp_with_retries(ep: &Endpoint, msg: &[u8], kind: Kind) -> Result<Reply
                     proto: Proto::Tcp,
                 });
             }
-            Err(e @ TransportError::Io { .. }) if attempt == tries => return Err(e),
             Err(e) => last = Some(e),
         }
     }
-    Err(match last {
-        Some(TransportError::Io {
-            server,
-            proto,
-            source,
-        }) => TransportError::Io {
-            server,
-            proto,
-            source,
-        },
-        _ => TransportError::Timeout {
+    Err(match last.expect("at least one try") {
+        TransportError::Timeout { .. } => TransportError::Timeout {
             server: ep.addr,
             proto: Proto::Tcp,
             tries,
             timeout: ep.timeout,
         },
+        other => other,
     })
 }
 
