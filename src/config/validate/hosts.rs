@@ -1,0 +1,269 @@
+//! `[[hosts]]` and `[[domains]]` entries: the desired SRV records.
+
+use std::ops::Range;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::Validator;
+use crate::config::raw::{RawDomain, RawHost, RawHostRef};
+use crate::config::schema;
+use crate::config::{Defaults, Domain, Host};
+use crate::model::{Fqdn, SrvRecord};
+
+use super::{get, name_hint, normalise};
+
+impl Validator {
+    pub(super) fn hosts(
+        &mut self,
+        doc: &DeTable<'_>,
+        defaults: &(Defaults, Option<(String, Range<usize>)>),
+    ) -> Vec<(Host, Range<usize>)> {
+        let d = &defaults.0;
+        let mut out: Vec<(Host, Range<usize>)> = Vec::new();
+        for (i, v) in self.array(doc, "hosts").into_iter().enumerate() {
+            let path = format!("hosts[{i}]");
+            self.any_host_declared = true;
+            if let DeValue::Table(t) = v.get_ref()
+                && let Some(n) = get(t, "name")
+                && let DeValue::String(n) = n.get_ref()
+            {
+                self.declared_hosts.insert(normalise(n));
+            }
+            let Some(raw) = self.table::<RawHost>(&path, v, "a [[hosts]] entry", schema::HOST)
+            else {
+                continue;
+            };
+            let Some(name) = self.name(&raw.name, &format!("{path}.name"), true) else {
+                continue;
+            };
+            if out.iter().any(|(h, _)| h.name == name) {
+                self.err(
+                    raw.name.span(),
+                    format!("{path}.name"),
+                    format!(
+                        "duplicate host `{}` (names are case-insensitive)",
+                        name.as_str()
+                    ),
+                    "list each KMS host once; remove this entry or merge it with the first one",
+                );
+                continue;
+            }
+            let host = Host {
+                port: raw
+                    .port
+                    .as_ref()
+                    .and_then(|p| self.port(p, &format!("{path}.port")))
+                    .unwrap_or(d.port),
+                priority: raw
+                    .priority
+                    .as_ref()
+                    .and_then(|p| self.u16_field(p, &format!("{path}.priority"), "priority"))
+                    .unwrap_or(d.priority),
+                weight: raw
+                    .weight
+                    .as_ref()
+                    .and_then(|p| self.u16_field(p, &format!("{path}.weight"), "weight"))
+                    .unwrap_or(d.weight),
+                ttl: raw
+                    .ttl
+                    .as_ref()
+                    .and_then(|p| self.ttl(p, &format!("{path}.ttl")))
+                    .unwrap_or(d.ttl),
+                name,
+            };
+            out.push((host, raw.name.span()));
+        }
+        out
+    }
+
+    #[allow(clippy::type_complexity)]
+    pub(super) fn domains(
+        &mut self,
+        doc: &DeTable<'_>,
+        defaults: &(Defaults, Option<(String, Range<usize>)>),
+        hosts: &[(Host, Range<usize>)],
+    ) -> Vec<(Domain, Option<Spanned<String>>, String)> {
+        let d = &defaults.0;
+        let mut out: Vec<(Domain, Option<Spanned<String>>, String)> = Vec::new();
+        for (i, v) in self.array(doc, "domains").into_iter().enumerate() {
+            let path = format!("domains[{i}]");
+            let Some(raw) =
+                self.table::<RawDomain>(&path, v, "a [[domains]] entry", schema::DOMAIN)
+            else {
+                continue;
+            };
+            let Some(name) = self.name(&raw.name, &format!("{path}.name"), false) else {
+                continue;
+            };
+            if out.iter().any(|(o, _, _)| o.name == name) {
+                self.err(
+                    raw.name.span(),
+                    format!("{path}.name"),
+                    format!(
+                        "duplicate domain `{}` (names are case-insensitive)",
+                        name.as_str()
+                    ),
+                    "list each client domain once; merge the two entries",
+                );
+                continue;
+            }
+            if name.kms_owner().wire_len() > 255 {
+                self.err(
+                    raw.name.span(),
+                    format!("{path}.name"),
+                    format!(
+                        "`_vlmcs._tcp.{}` would be longer than 255 octets",
+                        name.as_str()
+                    ),
+                    "use a shorter domain name (RFC 1035 limit)",
+                );
+                continue;
+            }
+            let zone = match &raw.zone {
+                None => None,
+                Some(z) => match self.name(z, &format!("{path}.zone"), false) {
+                    Some(zn) if name.is_at_or_below(&zn) => Some(zn),
+                    Some(zn) => {
+                        self.err(z.span(), format!("{path}.zone"), format!("domain `{}` is not inside zone `{}`", name.as_str(), zn.as_str()), format!("set zone to `{}` or one of its parent domains, or remove `zone` to discover it", name.as_str()));
+                        None
+                    }
+                    None => None,
+                },
+            };
+            let mut records: Vec<SrvRecord> = Vec::new();
+            match &raw.hosts {
+                None => {
+                    records = hosts
+                        .iter()
+                        .map(|(h, _)| SrvRecord {
+                            target: h.name.clone(),
+                            port: h.port,
+                            priority: h.priority,
+                            weight: h.weight,
+                            ttl: h.ttl,
+                        })
+                        .collect();
+                    if hosts.is_empty() && !self.any_host_declared {
+                        self.err(raw.name.span(), format!("{path}.hosts"), format!("domain `{}` gets no KMS hosts: there are no [[hosts]] entries", name.as_str()), "add [[hosts]] entries, or write hosts = [] to say on purpose that this domain has no KMS records");
+                    }
+                }
+                Some(list) => {
+                    for (j, entry) in list.get_ref().iter().enumerate() {
+                        let epath = format!("{path}.hosts[{j}]");
+                        let ref_name = entry.get_ref().name();
+                        let parsed = match Fqdn::parse_host(ref_name) {
+                            Ok(n) => n,
+                            Err(e) => {
+                                self.err(
+                                    entry.span(),
+                                    epath,
+                                    format!("invalid host name `{ref_name}`: {e}"),
+                                    name_hint(&e, true),
+                                );
+                                continue;
+                            }
+                        };
+                        let Some((host, _)) = hosts.iter().find(|(h, _)| h.name == parsed) else {
+                            if self.declared_hosts.contains(parsed.as_str()) {
+                                // Its [[hosts]] entry is invalid and reported already.
+                                continue;
+                            }
+                            let known: Vec<&str> =
+                                hosts.iter().map(|(h, _)| h.name.as_str()).collect();
+                            let hint = match schema::did_you_mean(parsed.as_str(), &known) {
+                                Some(m) => format!(
+                                    "did you mean `{m}`? Every host a domain lists must have a [[hosts]] entry"
+                                ),
+                                None => format!(
+                                    "add a [[hosts]] entry with name = \"{}\"; defined hosts: {}",
+                                    parsed.as_str(),
+                                    if known.is_empty() {
+                                        "none".to_string()
+                                    } else {
+                                        known.join(", ")
+                                    }
+                                ),
+                            };
+                            self.err(
+                                entry.span(),
+                                epath,
+                                format!("unknown host `{}`", parsed.as_str()),
+                                hint,
+                            );
+                            continue;
+                        };
+                        if records.iter().any(|r| r.target == parsed) {
+                            self.err(
+                                entry.span(),
+                                epath,
+                                format!(
+                                    "host `{}` is listed twice for this domain",
+                                    parsed.as_str()
+                                ),
+                                "list each host once per domain",
+                            );
+                            continue;
+                        }
+                        let mut rec = SrvRecord {
+                            target: host.name.clone(),
+                            port: host.port,
+                            priority: host.priority,
+                            weight: host.weight,
+                            ttl: host.ttl,
+                        };
+                        if let RawHostRef::Table(t) = entry.get_ref() {
+                            if let Some(p) = &t.port {
+                                rec.port =
+                                    self.port(p, &format!("{epath}.port")).unwrap_or(rec.port)
+                            }
+                            if let Some(p) = &t.priority {
+                                rec.priority = self
+                                    .u16_field(p, &format!("{epath}.priority"), "priority")
+                                    .unwrap_or(rec.priority)
+                            }
+                            if let Some(p) = &t.weight {
+                                rec.weight = self
+                                    .u16_field(p, &format!("{epath}.weight"), "weight")
+                                    .unwrap_or(rec.weight)
+                            }
+                            if let Some(p) = &t.ttl {
+                                rec.ttl = self.ttl(p, &format!("{epath}.ttl")).unwrap_or(rec.ttl)
+                            }
+                        }
+                        records.push(rec);
+                    }
+                }
+            }
+            records.sort();
+            // One RRset has one TTL (RFC 2181 §5.2): differing TTLs would be merged by servers.
+            if let Some(first) = records.first()
+                && let Some(other) = records.iter().find(|r| r.ttl != first.ttl)
+            {
+                let span = raw.hosts.as_ref().map_or(raw.name.span(), |h| h.span());
+                self.err(span, format!("{path}.hosts"), format!("the records of `_vlmcs._tcp.{}` would have different TTLs ({} for {}, {} for {})", name.as_str(), first.ttl, first.target.as_str(), other.ttl, other.target.as_str()), "one RRset has one TTL (RFC 2181 §5.2): give these hosts the same ttl");
+            }
+            let prune = raw.prune.as_ref().map_or(d.prune, |p| *p.get_ref());
+            out.push((
+                Domain {
+                    name,
+                    records,
+                    zone,
+                    server: raw.server.as_ref().map(|s| s.get_ref().clone()),
+                    prune,
+                },
+                raw.server,
+                path,
+            ));
+        }
+        if out.is_empty() && self.diags.is_empty() {
+            self.err(
+                0..0,
+                "domains",
+                "the configuration lists no [[domains]]",
+                "add at least one [[domains]] entry with name = \"corp.example.com\"",
+            );
+        }
+        out
+    }
+}

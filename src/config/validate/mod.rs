@@ -1,0 +1,485 @@
+//! Stage two of configuration loading: raw TOML → [`Config`], collecting every error.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::diag::Diagnostic;
+use super::raw::RawDefaults;
+use super::schema;
+use super::{Config, Defaults};
+use crate::model::{Fqdn, MAX_TTL, NameError};
+
+mod hosts;
+mod servers;
+
+type Diags = Vec<Diagnostic>;
+
+pub fn validate(path: &Path, text: &str) -> Result<Config, Diags> {
+    let mut diags = Diags::new();
+    let doc = match DeTable::parse(text) {
+        Ok(doc) => doc,
+        Err(_) => {
+            let (_, errors) = DeTable::parse_recoverable(text);
+            for e in errors {
+                let span = e.span().unwrap_or(0..0);
+                let mut message = e.message().trim().to_string();
+                let mut key = String::new();
+                let mut hint =
+                    "fix the TOML syntax (quotes around strings, `key = value`, [table] headers)"
+                        .to_string();
+                if message == "duplicate key"
+                    && let Some(k) = text.get(span.clone())
+                {
+                    message = format!("duplicate key `{k}`: it is already set in this table");
+                    key = k.to_string();
+                    hint = format!(
+                        "keep one `{k} = …` per table; for another entry start a new [[table]] header above it"
+                    );
+                }
+                diags
+                    .push(Diagnostic::new(span, key, format!("TOML syntax: {message}")).hint(hint));
+            }
+            return Err(diags);
+        }
+    };
+    schema::scan(doc.get_ref(), &mut diags);
+    let mut v = Validator {
+        diags,
+        base: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        declared_keys: BTreeSet::new(),
+        declared_servers: BTreeSet::new(),
+        declared_hosts: BTreeSet::new(),
+        any_host_declared: false,
+    };
+    let config = v.build(path, doc.get_ref());
+    if v.diags.is_empty() {
+        Ok(config)
+    } else {
+        v.diags.sort_by_key(|d| d.span.start);
+        v.diags.dedup();
+        Err(v.diags)
+    }
+}
+
+struct Validator {
+    diags: Diags,
+    base: std::path::PathBuf,
+    /// Every `[keys.*]`, `[servers.*]` id and `[[hosts]]` name the file declares, valid or
+    /// not: a reference to one that failed validation is not reported a second time.
+    declared_keys: BTreeSet<String>,
+    declared_servers: BTreeSet<String>,
+    declared_hosts: BTreeSet<String>,
+    /// The file has `[[hosts]]` entries, valid or not.
+    any_host_declared: bool,
+}
+
+/// Looks up a top-level key of the document.
+fn get<'a, 'i>(table: &'a DeTable<'i>, key: &str) -> Option<&'a Spanned<DeValue<'i>>> {
+    table
+        .iter()
+        .find(|(k, _)| k.get_ref() == key)
+        .map(|(_, v)| v)
+}
+
+/// A copy of `table` without the keys that are not in `known`.
+fn only_known<'i>(table: &DeTable<'i>, known: &[&str]) -> DeTable<'i> {
+    let mut out = DeTable::new();
+    for (k, v) in table.iter() {
+        if known.contains(&k.get_ref().as_ref()) {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
+/// What kind of TOML value this is, for messages.
+fn kind(v: &DeValue<'_>) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date-time",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+/// The key path (`.port`, `.hosts[1].ttl`) of the innermost value of `table` that contains
+/// byte `offset`.
+fn path_at(table: &DeTable<'_>, offset: usize) -> Option<String> {
+    fn value_path(v: &Spanned<DeValue<'_>>, offset: usize) -> String {
+        match v.get_ref() {
+            DeValue::Table(t) => path_at(t, offset).unwrap_or_default(),
+            DeValue::Array(items) => items
+                .iter()
+                .enumerate()
+                .find(|(_, item)| item.span().contains(&offset))
+                .map(|(i, item)| format!("[{i}]{}", value_path(item, offset)))
+                .unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+    table
+        .iter()
+        .find(|(k, v)| v.span().contains(&offset) || k.span().contains(&offset))
+        .map(|(k, v)| format!(".{}{}", k.get_ref(), value_path(v, offset)))
+}
+
+/// serde's "invalid type: string \"1688\", expected i64" in the words of the file format,
+/// with a hint for the usual cause.
+fn friendly_type_error(msg: &str, what: &str) -> (String, String) {
+    let msg = msg
+        .replace("invalid type: ", "wrong type: ")
+        .replace("expected i64", "expected an integer")
+        .replace("expected a sequence", "expected an array")
+        .replace("expected a string", "expected a string in quotes")
+        .replace("found integer", "found an integer");
+    let hint = if msg.contains("expected an integer") && msg.contains("string") {
+        "write numbers without quotes, e.g. port = 1688".to_string()
+    } else if msg.contains("expected an array") {
+        "write a list in brackets, e.g. hosts = [\"kms1.corp.example.com\"]".to_string()
+    } else if msg.contains("expected a string") || msg.contains("expected a host name string") {
+        "put the value in double quotes, e.g. name = \"kms1.corp.example.com\"".to_string()
+    } else if msg.contains("expected a boolean") {
+        "write true or false without quotes".to_string()
+    } else {
+        format!("see config.example.toml for the keys of {what}")
+    };
+    (msg, hint)
+}
+
+fn name_hint(e: &NameError, host: bool) -> String {
+    match e {
+        NameError::IpAddress(_) => "SRV targets must be host names with A/AAAA records (RFC 2782); write the KMS host's FQDN, e.g. kms1.corp.example.com".into(),
+        NameError::SingleLabel(n) => format!("write the fully qualified name, e.g. {n}.corp.example.com"),
+        NameError::BadCharacter(_) => "use letters, digits and hyphens only; underscores and spaces are not valid in host names".into(),
+        NameError::Idna(_) => "check the spelling, or write the A-label (xn--…) form yourself".into(),
+        _ if host => "write the KMS host's fully qualified name, e.g. kms1.corp.example.com".into(),
+        _ => "write a DNS domain name, e.g. corp.example.com".into(),
+    }
+}
+
+impl Validator {
+    fn err(
+        &mut self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        msg: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        self.diags.push(Diagnostic::new(span, key, msg).hint(hint));
+    }
+
+    /// Deserializes one table with serde, reporting its (first) error in place with the key
+    /// path of the offending value. Keys outside `known` (and outside the schema of a domain's
+    /// host tables) are removed first: the schema scan has reported all of them with
+    /// suggestions, and the rest of the table still deserves checking.
+    fn table<T: DeserializeOwned>(
+        &mut self,
+        key: &str,
+        value: &Spanned<DeValue<'_>>,
+        what: &str,
+        known: &[&str],
+    ) -> Option<T> {
+        let DeValue::Table(t) = value.get_ref() else {
+            self.err(
+                value.span(),
+                key,
+                format!("must be a table ({what}), found {}", kind(value.get_ref())),
+                format!("see config.example.toml for the shape of {what}"),
+            );
+            return None;
+        };
+        let mut t = only_known(t, known);
+        if known == schema::DOMAIN
+            && let Some((_, hosts)) = t.iter_mut().find(|(k, _)| k.get_ref() == "hosts")
+            && let DeValue::Array(items) = hosts.get_mut()
+        {
+            for item in items.iter_mut() {
+                if let DeValue::Table(ht) = item.get_mut() {
+                    *ht = only_known(ht, schema::DOMAIN_HOST);
+                }
+            }
+        }
+        let table_span = value.span();
+        let de = toml::de::Deserializer::from(Spanned::new(table_span.clone(), t.clone()));
+        match T::deserialize(de) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let span = e.span().unwrap_or(table_span.clone());
+                let msg = e.message().trim();
+                if let Some(field) = msg
+                    .strip_prefix("missing field `")
+                    .and_then(|r| r.strip_suffix('`'))
+                {
+                    // The span is the whole table; point at its header / opening brace.
+                    let at = value.span();
+                    self.err(
+                        at.start..at.start + 1,
+                        format!("{key}.{field}"),
+                        format!("missing required key `{field}` in {what}"),
+                        format!("add {field} = … to {what}; see config.example.toml"),
+                    );
+                    return None;
+                }
+                let sub = path_at(&t, span.start).unwrap_or_default();
+                let (msg, hint) = friendly_type_error(msg, what);
+                self.err(span, format!("{key}{sub}"), msg, hint);
+                None
+            }
+        }
+    }
+
+    fn int<T: TryFrom<i64>>(
+        &mut self,
+        v: &Spanned<i64>,
+        key: &str,
+        min: i64,
+        max: i64,
+        what: &str,
+    ) -> Option<T> {
+        let n = *v.get_ref();
+        if n < min || n > max {
+            self.err(
+                v.span(),
+                key,
+                format!("{what} {n} is out of range"),
+                format!("use a value from {min} to {max}"),
+            );
+            return None;
+        }
+        T::try_from(n).ok()
+    }
+
+    fn port(&mut self, v: &Spanned<i64>, key: &str) -> Option<u16> {
+        self.int(v, key, 1, 65535, "port")
+    }
+    fn u16_field(&mut self, v: &Spanned<i64>, key: &str, what: &str) -> Option<u16> {
+        self.int(v, key, 0, 65535, what)
+    }
+    fn ttl(&mut self, v: &Spanned<i64>, key: &str) -> Option<u32> {
+        self.int(v, key, 0, i64::from(MAX_TTL), "TTL")
+    }
+
+    fn name(&mut self, v: &Spanned<String>, key: &str, host: bool) -> Option<Fqdn> {
+        let parsed = if host {
+            Fqdn::parse_host(v.get_ref())
+        } else {
+            Fqdn::parse_domain(v.get_ref())
+        };
+        match parsed {
+            Ok(n) => Some(n),
+            Err(e) => {
+                let what = if host { "host name" } else { "domain name" };
+                self.err(
+                    v.span(),
+                    key,
+                    format!("invalid {what} `{}`: {e}", v.get_ref()),
+                    name_hint(&e, host),
+                );
+                None
+            }
+        }
+    }
+
+    fn build(&mut self, path: &Path, doc: &DeTable<'_>) -> Config {
+        let defaults = self.defaults(doc);
+        let keys = self.keys(doc);
+        let servers = self.servers(doc);
+        let hosts = self.hosts(doc, &defaults);
+        let domains = self.domains(doc, &defaults, &hosts);
+        let client_suffixes = self.client_suffixes(doc);
+
+        // References between tables.
+        let mut key_refs: Vec<(Spanned<String>, String)> = Vec::new();
+        if let Some((k, span)) = &defaults.1 {
+            key_refs.push((Spanned::new(span.clone(), k.clone()), "defaults.key".into()));
+        }
+        for (id, (_, key_ref)) in &servers {
+            if let Some(k) = key_ref {
+                key_refs.push((k.clone(), format!("servers.{id}.key")));
+            }
+        }
+        for (k, path) in key_refs {
+            if !keys.contains_key(k.get_ref()) && !self.declared_keys.contains(k.get_ref()) {
+                let valid = keys.keys().cloned().collect::<Vec<_>>();
+                let hint = match schema::did_you_mean(
+                    k.get_ref(),
+                    &valid.iter().map(String::as_str).collect::<Vec<_>>(),
+                ) {
+                    Some(s) => format!(
+                        "did you mean `{s}`? Define it as [keys.{}] with file = … or secret_env = …",
+                        k.get_ref()
+                    ),
+                    None if valid.is_empty() => format!(
+                        "define it as [keys.{}] with file = \"….key\" or secret_env = \"VAR\"",
+                        k.get_ref()
+                    ),
+                    None => format!("defined keys: {}", valid.join(", ")),
+                };
+                self.err(
+                    k.span(),
+                    path,
+                    format!("unknown key `{}`", k.get_ref()),
+                    hint,
+                );
+            }
+        }
+        let mut domain_list = Vec::new();
+        for (d, server_ref, dpath) in domains {
+            if let Some(s) = server_ref
+                && !servers.contains_key(s.get_ref())
+                && !self.declared_servers.contains(s.get_ref())
+            {
+                let valid: Vec<&str> = servers.keys().map(String::as_str).collect();
+                let hint = match schema::did_you_mean(s.get_ref(), &valid) {
+                    Some(m) => format!("did you mean `{m}`?"),
+                    None if valid.is_empty() => format!(
+                        "define [servers.{}] with address = \"host:port\", or remove `server` to use the zone's primary from its SOA",
+                        s.get_ref()
+                    ),
+                    None => format!("defined servers: {}", valid.join(", ")),
+                };
+                self.err(
+                    s.span(),
+                    format!("{dpath}.server"),
+                    format!("unknown server `{}`", s.get_ref()),
+                    hint,
+                );
+            }
+            domain_list.push(d);
+        }
+        Config {
+            path: path.to_path_buf(),
+            defaults: defaults.0,
+            keys,
+            servers: servers.into_iter().map(|(k, (s, _))| (k, s)).collect(),
+            hosts: hosts.into_iter().map(|(h, _)| h).collect(),
+            domains: domain_list,
+            client_suffixes,
+            sha256: String::new(),
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn defaults(&mut self, doc: &DeTable<'_>) -> (Defaults, Option<(String, Range<usize>)>) {
+        let mut d = Defaults::default();
+        let Some(v) = get(doc, "defaults") else {
+            return (d, None);
+        };
+        let Some(raw) = self.table::<RawDefaults>("defaults", v, "[defaults]", schema::DEFAULTS)
+        else {
+            return (d, None);
+        };
+        if let Some(t) = &raw.ttl {
+            d.ttl = self.ttl(t, "defaults.ttl").unwrap_or(d.ttl)
+        }
+        if let Some(p) = &raw.port {
+            d.port = self.port(p, "defaults.port").unwrap_or(d.port)
+        }
+        if let Some(p) = &raw.priority {
+            d.priority = self
+                .u16_field(p, "defaults.priority", "priority")
+                .unwrap_or(0)
+        }
+        if let Some(w) = &raw.weight {
+            d.weight = self.u16_field(w, "defaults.weight", "weight").unwrap_or(0)
+        }
+        if let Some(p) = &raw.prune {
+            d.prune = *p.get_ref()
+        }
+        let key = raw.key.map(|k| (k.get_ref().clone(), k.span()));
+        d.key = key.as_ref().map(|k| k.0.clone());
+        (d, key)
+    }
+
+    fn entries<'a, 'i>(
+        &mut self,
+        doc: &'a DeTable<'i>,
+        key: &str,
+        shape: &str,
+    ) -> Vec<(String, &'a Spanned<DeValue<'i>>)> {
+        let Some(v) = get(doc, key) else {
+            return Vec::new();
+        };
+        match v.get_ref() {
+            DeValue::Table(t) => t
+                .iter()
+                .map(|(k, v)| (k.get_ref().to_string(), v))
+                .collect(),
+            _ => {
+                self.err(
+                    v.span(),
+                    key,
+                    format!("`{key}` must be a table of tables"),
+                    format!("write {shape}"),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn array<'a, 'i>(&mut self, doc: &'a DeTable<'i>, key: &str) -> Vec<&'a Spanned<DeValue<'i>>> {
+        let Some(v) = get(doc, key) else {
+            return Vec::new();
+        };
+        match v.get_ref() {
+            DeValue::Array(items) => items.iter().collect(),
+            _ => {
+                self.err(
+                    v.span(),
+                    key,
+                    format!("`{key}` must be an array of tables"),
+                    format!("write each entry as a [[{key}]] table"),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn client_suffixes(&mut self, doc: &DeTable<'_>) -> Vec<Fqdn> {
+        let Some(v) = get(doc, "client_suffixes") else {
+            return Vec::new();
+        };
+        let DeValue::Array(items) = v.get_ref() else {
+            self.err(
+                v.span(),
+                "client_suffixes",
+                "`client_suffixes` must be an array of domain names",
+                "write client_suffixes = [\"corp.example.com\", \"example.com\"]",
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let key = format!("client_suffixes[{i}]");
+            match item.get_ref() {
+                DeValue::String(s) => {
+                    let s = Spanned::new(item.span(), s.to_string());
+                    if let Some(n) = self.name(&s, &key, false) {
+                        out.push(n);
+                    }
+                }
+                _ => self.err(
+                    item.span(),
+                    key,
+                    "must be a string",
+                    "write a DNS suffix like \"corp.example.com\"",
+                ),
+            }
+        }
+        out
+    }
+}
+
+/// A name as the model stores it, for matching references to entries that failed validation.
+fn normalise(name: &str) -> String {
+    let n = name.trim();
+    n.strip_suffix('.').unwrap_or(n).to_lowercase()
+}

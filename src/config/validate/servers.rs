@@ -1,0 +1,230 @@
+//! `[keys.*]` and `[servers.*]` tables, and server addresses.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use toml::Spanned;
+use toml::de::DeTable;
+
+use super::Validator;
+use crate::config::raw::{RawKey, RawServer};
+use crate::config::schema;
+use crate::config::{KeySource, KeySpec, ServerAddress, ServerSpec, Transport};
+use crate::model::{Fqdn, TsigAlgorithm};
+
+impl Validator {
+    pub(super) fn keys(&mut self, doc: &DeTable<'_>) -> BTreeMap<String, KeySpec> {
+        let mut out = BTreeMap::new();
+        for (id, v) in self.entries(doc, "keys", "[keys.NAME] tables") {
+            let path = format!("keys.{id}");
+            self.declared_keys.insert(id.clone());
+            let Some(raw) = self.table::<RawKey>(&path, v, "a [keys.NAME] table", schema::KEY)
+            else {
+                continue;
+            };
+            let name = match &raw.name {
+                Some(n) => n.get_ref().trim_end_matches('.').to_string(),
+                None => id.clone(),
+            };
+            let name_span = raw.name.as_ref().map_or(v.span(), |n| n.span());
+            if !valid_key_name(&name) {
+                self.err(name_span, format!("{path}.name"), format!("`{name}` is not a valid TSIG key name"), "use letters, digits, hyphens, underscores and dots, like kms-update or kms-update.example.com (labels of at most 63 octets)");
+            }
+            let algorithm = match &raw.algorithm {
+                None => None,
+                Some(a) => match TsigAlgorithm::from_name(a.get_ref()) {
+                    Some(alg) => Some(alg),
+                    None => {
+                        let extra = if a.get_ref().to_ascii_lowercase().contains("md5") {
+                            " (hmac-md5 is not supported: it is insecure; make a new key with `kmsdns keygen`)"
+                        } else {
+                            ""
+                        };
+                        self.err(
+                            a.span(),
+                            format!("{path}.algorithm"),
+                            format!("unknown TSIG algorithm `{}`{extra}", a.get_ref()),
+                            format!("valid algorithms: {}", TsigAlgorithm::valid_list()),
+                        );
+                        None
+                    }
+                },
+            };
+            let source = match (&raw.file, &raw.secret_env) {
+                (Some(f), None) => {
+                    if f.get_ref().trim().is_empty() {
+                        self.err(
+                            f.span(),
+                            format!("{path}.file"),
+                            "the key file path is empty",
+                            "name the BIND key file written by tsig-keygen or kmsdns keygen",
+                        );
+                        continue;
+                    }
+                    KeySource::File(self.base.join(f.get_ref()))
+                }
+                (None, Some(e)) => {
+                    let var = e.get_ref();
+                    if var.is_empty()
+                        || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                        || var.starts_with(|c: char| c.is_ascii_digit())
+                    {
+                        self.err(e.span(), format!("{path}.secret_env"), format!("`{var}` is not an environment variable name"), "name the variable that holds the secret, e.g. KMSDNS_TSIG_SECRET (the secret itself never goes in this file)");
+                        continue;
+                    }
+                    KeySource::Env(var.clone())
+                }
+                (Some(f), Some(_)) => {
+                    self.err(f.span(), path.clone(), "both `file` and `secret_env` are set", "keep one: file = \"….key\" (a BIND key file) or secret_env = \"VAR\" (base64 secret in the environment)");
+                    continue;
+                }
+                (None, None) => {
+                    self.err(v.span(), path.clone(), format!("key `{id}` has neither `file` nor `secret_env`"), "add file = \"kms-update.key\" (written by `kmsdns keygen` or tsig-keygen) or secret_env = \"KMSDNS_TSIG_SECRET\"; the secret never goes in this file");
+                    continue;
+                }
+            };
+            out.insert(
+                id.clone(),
+                KeySpec {
+                    id,
+                    name,
+                    source,
+                    algorithm,
+                },
+            );
+        }
+        out
+    }
+
+    #[allow(clippy::type_complexity)]
+    pub(super) fn servers(
+        &mut self,
+        doc: &DeTable<'_>,
+    ) -> BTreeMap<String, (ServerSpec, Option<Spanned<String>>)> {
+        let mut out = BTreeMap::new();
+        for (id, v) in self.entries(doc, "servers", "[servers.NAME] tables") {
+            let path = format!("servers.{id}");
+            self.declared_servers.insert(id.clone());
+            let Some(raw) =
+                self.table::<RawServer>(&path, v, "a [servers.NAME] table", schema::SERVER)
+            else {
+                continue;
+            };
+            let address = match parse_address(raw.address.get_ref()) {
+                Ok(a) => Some(a),
+                Err(msg) => {
+                    self.err(raw.address.span(), format!("{path}.address"), msg, "write host:port, an IPv4 address, [IPv6]:port or a name, e.g. \"192.0.2.53:53\", \"[2001:db8::53]:53\" or \"ns1.example.com\"");
+                    None
+                }
+            };
+            let transport = match raw
+                .transport
+                .as_ref()
+                .map(|t| t.get_ref().to_ascii_lowercase())
+            {
+                None => Transport::Udp,
+                Some(t) if t == "udp" => Transport::Udp,
+                Some(t) if t == "tcp" => Transport::Tcp,
+                Some(t) => {
+                    let span = raw.transport.as_ref().map_or(v.span(), |s| s.span());
+                    self.err(
+                        span,
+                        format!("{path}.transport"),
+                        format!("unknown transport `{t}`"),
+                        "use \"udp\" (UDP with TCP fallback, the default) or \"tcp\"",
+                    );
+                    Transport::Udp
+                }
+            };
+            let timeout = match &raw.timeout {
+                None => Duration::from_secs(3),
+                Some(t) => match humantime::parse_duration(t.get_ref()) {
+                    Ok(d) if d >= Duration::from_millis(100) && d <= Duration::from_secs(120) => d,
+                    Ok(_) => {
+                        self.err(
+                            t.span(),
+                            format!("{path}.timeout"),
+                            format!("timeout `{}` is out of range", t.get_ref()),
+                            "use a value from 100ms to 120s, e.g. \"3s\"",
+                        );
+                        Duration::from_secs(3)
+                    }
+                    Err(e) => {
+                        self.err(
+                            t.span(),
+                            format!("{path}.timeout"),
+                            format!("cannot read timeout `{}`: {e}", t.get_ref()),
+                            "write a duration like \"3s\" or \"500ms\"",
+                        );
+                        Duration::from_secs(3)
+                    }
+                },
+            };
+            let Some(address) = address else { continue };
+            let spec = ServerSpec {
+                id: id.clone(),
+                address,
+                key: raw.key.as_ref().map(|k| k.get_ref().clone()),
+                transport,
+                timeout,
+            };
+            out.insert(id, (spec, raw.key));
+        }
+        out
+    }
+}
+
+fn valid_key_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// Parses `host:port`, an IP address (v4, bare v6, `[v6]:port`) or a name; port defaults to 53.
+pub fn parse_address(s: &str) -> Result<ServerAddress, String> {
+    let s = s.trim();
+    if let Ok(sa) = s.parse::<SocketAddr>() {
+        return check_port(sa.port(), s).map(|_| ServerAddress::Socket(sa));
+    }
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(ServerAddress::Socket(SocketAddr::new(ip, 53)));
+    }
+    if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        return inner
+            .parse::<IpAddr>()
+            .map(|ip| ServerAddress::Socket(SocketAddr::new(ip, 53)))
+            .map_err(|_| format!("`{s}` is not an IPv6 address"));
+    }
+    let (host, port) = match s.rsplit_once(':') {
+        Some((h, p)) => {
+            let port: u16 = p
+                .parse()
+                .map_err(|_| format!("`{p}` in `{s}` is not a port number (1-65535)"))?;
+            (h, port)
+        }
+        None => (s, 53),
+    };
+    check_port(port, s)?;
+    if host.contains(':') {
+        return Err(format!(
+            "`{s}` is not an address: write IPv6 addresses with a port as [addr]:port"
+        ));
+    }
+    let host = Fqdn::parse_domain(host)
+        .map_err(|e| format!("`{s}` is not a valid server address: {e}"))?;
+    Ok(ServerAddress::Name { host, port })
+}
+
+fn check_port(port: u16, s: &str) -> Result<(), String> {
+    if port == 0 {
+        Err(format!("port 0 in `{s}` is out of range"))
+    } else {
+        Ok(())
+    }
+}
