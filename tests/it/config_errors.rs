@@ -978,3 +978,21 @@ fn validate_loads_key_files_and_reports_a_broken_one() {
         String::from_utf8_lossy(&out.stdout).contains("TSIG keys loaded: kms-update (hmac-sha256)")
     );
 }
+
+/// `kmsdns validate | head -1`: a closed pipe ends quietly with success, no panic.
+#[test]
+fn closed_stdout_pipe_is_not_a_crash() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");
+    // The read end is closed before the program starts: its first write gets EPIPE.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kmsdns"))
+        .args(["validate", "-c", example])
+        .env_remove("KMSDNS_CONFIG")
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
