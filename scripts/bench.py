@@ -73,13 +73,15 @@ def measure_rss(cmd, stdin=None, env=None):
     return elapsed, usage.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status), b"".join(chunks).decode()
 
 
-def start_named(lab, port, zones, domains_per_zone):
+def start_named(lab, port, zones, domains_per_zone, allow_transfer="none"):
+    """Z empty zones z000.example… (SOA, NS ns1, ns1 A) with update grants for the KMS SRV names.
+    allow_transfer is the address match list for AXFR (e.g. "key kms-update")."""
     for f in lab.glob("*.jnl"):
         f.unlink()
     conf = [f'include "{lab}/kms-update.key";',
             "options {", f'  directory "{lab}"; pid-file "{lab}/named.pid"; session-keyfile "{lab}/s.key";',
             f'  managed-keys-directory "{lab}"; listen-on port {port} {{ 127.0.0.1; }}; listen-on-v6 {{ none; }};',
-            "  recursion no; notify no; dnssec-validation no; allow-transfer { none; };", "};", "controls { };"]
+            f"  recursion no; notify no; dnssec-validation no; allow-transfer {{ {allow_transfer}; }};", "};", "controls { };"]
     for z in range(zones):
         zone = f"z{z:03d}.example"
         (lab / f"{zone}.db").write_text(
@@ -102,6 +104,17 @@ def start_named(lab, port, zones, domains_per_zone):
     sys.exit("named did not start; see " + str(lab / "named.log"))
 
 
+def kmsdns_config(port, zones, domains_per_zone):
+    """The kmsdns config for the lab: key file kms-update.key beside it, two hosts (priority 0 and 10)."""
+    cfg = ['[defaults]', 'key = "kms-update"', '[keys.kms-update]', 'file = "kms-update.key"',
+           '[servers.lab]', f'address = "127.0.0.1:{port}"',
+           '[[hosts]]', 'name = "kms1.corp.example.com"', '[[hosts]]', 'name = "kms2.corp.example.com"', 'priority = 10']
+    for z in range(zones):
+        for d in range(domains_per_zone):
+            cfg += ['[[domains]]', f'name = "d{d:02d}.z{z:03d}.example"', f'zone = "z{z:03d}.example"', 'server = "lab"']
+    return "\n".join(cfg) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--zones", type=int, default=50)
@@ -122,13 +135,7 @@ def main():
         try:
             port = free_port()
             subprocess.run([kmsdns, "keygen", "kms-update", "-o", str(lab / "kms-update.key")], check=True, capture_output=True, env=env)
-            cfg = ['[defaults]', 'key = "kms-update"', '[keys.kms-update]', 'file = "kms-update.key"',
-                   '[servers.lab]', f'address = "127.0.0.1:{port}"',
-                   '[[hosts]]', 'name = "kms1.corp.example.com"', '[[hosts]]', 'name = "kms2.corp.example.com"', 'priority = 10']
-            for z in range(a.zones):
-                for d in range(a.domains):
-                    cfg += ['[[domains]]', f'name = "d{d:02d}.z{z:03d}.example"', f'zone = "z{z:03d}.example"', 'server = "lab"']
-            (lab / "kmsdns.toml").write_text("\n".join(cfg) + "\n")
+            (lab / "kmsdns.toml").write_text(kmsdns_config(port, a.zones, a.domains))
             c = ["-c", str(lab / "kmsdns.toml")]
 
             named = start_named(lab, port, a.zones, a.domains)
@@ -191,9 +198,10 @@ def main():
     ]
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     old = Path(a.out).read_text() if Path(a.out).exists() else ""
-    marker = "\n## History\n"
-    history = old.split(marker, 1)[1] if marker in old else ""
-    Path(a.out).write_text("\n".join(lines) + marker + history)
+    # Keep every later section (e.g. "kmsdns vs. octoDNS" from bench_octodns.py, and History).
+    i = old.find("\n## ")
+    tail = old[i:] if i >= 0 else "\n## History\n"
+    Path(a.out).write_text("\n".join(lines) + tail)
     print("\n".join(lines))
 
 
