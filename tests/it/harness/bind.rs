@@ -5,7 +5,6 @@ use std::fs;
 use std::ops::{Deref, DerefMut};
 use std::os::unix::fs::MetadataExt;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use super::{LabDir, Policy, Server, ServerBuilder, ZoneBuilder, ports, require};
 
@@ -85,24 +84,7 @@ impl BindServer {
         }
         cmd.arg("-4").arg("-c").arg(&conf_path);
         let log_path = dir.join("named.log");
-        let started = Instant::now();
-        let child = lab.spawn(cmd, &log_path);
-        let mut server = Server {
-            kind: "named",
-            ip,
-            port,
-            dir_path: lab.path.clone(),
-            dir: Some(lab.dir),
-            child,
-            log_path,
-            keys: lab.keys,
-            startup: Duration::ZERO,
-        };
-        let first = builder.zones.first().map(|z| z.name.as_str());
-        let last = builder.zones.last().map(|z| z.name.as_str());
-        let mut ready: Vec<&str> = first.into_iter().chain(last).collect();
-        ready.dedup();
-        server.wait_ready(&ready, started);
+        let server = lab.launch("named", cmd, log_path, ip, port, builder);
         Some(BindServer(server))
     }
 }

@@ -9,7 +9,6 @@ use std::fmt::Write as _;
 use std::fs;
 use std::ops::{Deref, DerefMut};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use super::{LabDir, Policy, Server, ServerBuilder, ports, require};
 
@@ -138,24 +137,14 @@ impl KnotServer {
         let mut cmd = Command::new(knotd);
         cmd.arg("-c").arg(&conf_path);
         let log_path = dir.join("knotd.log");
-        let started = Instant::now();
-        let child = lab.spawn(cmd, &log_path);
-        let mut server = Server {
-            kind: "knotd",
-            ip: std::net::Ipv4Addr::LOCALHOST,
-            port,
-            dir_path: lab.path.clone(),
-            dir: Some(lab.dir),
-            child,
+        let server = lab.launch(
+            "knotd",
+            cmd,
             log_path,
-            keys: lab.keys,
-            startup: Duration::ZERO,
-        };
-        let first = builder.zones.first().map(|z| z.name.as_str());
-        let last = builder.zones.last().map(|z| z.name.as_str());
-        let mut ready: Vec<&str> = first.into_iter().chain(last).collect();
-        ready.dedup();
-        server.wait_ready(&ready, started);
+            std::net::Ipv4Addr::LOCALHOST,
+            port,
+            builder,
+        );
         Some(KnotServer(server))
     }
 }

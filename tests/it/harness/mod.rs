@@ -524,6 +524,38 @@ impl LabDir {
         LabDir { dir, path, keys }
     }
 
+    /// Spawns the server `cmd` (logging into `log_path`) and waits until the builder's first
+    /// and last zone answer SOA on `ip:port`.
+    pub fn launch(
+        self,
+        kind: &'static str,
+        cmd: Command,
+        log_path: PathBuf,
+        ip: Ipv4Addr,
+        port: u16,
+        builder: &ServerBuilder,
+    ) -> Server {
+        let started = Instant::now();
+        let child = self.spawn(cmd, &log_path);
+        let mut server = Server {
+            kind,
+            ip,
+            port,
+            dir_path: self.path.clone(),
+            dir: Some(self.dir),
+            child,
+            log_path,
+            keys: self.keys,
+            startup: Duration::ZERO,
+        };
+        let first = builder.zones.first().map(|z| z.name.as_str());
+        let last = builder.zones.last().map(|z| z.name.as_str());
+        let mut ready: Vec<&str> = first.into_iter().chain(last).collect();
+        ready.dedup();
+        server.wait_ready(&ready, started);
+        server
+    }
+
     /// Spawns `cmd` with stdout and stderr into `log_path`.
     pub fn spawn(&self, mut cmd: Command, log_path: &Path) -> Child {
         let log = fs::File::create(log_path).expect("create server log");
