@@ -70,6 +70,19 @@ hosts = [{{ name = "kms2.example.com", priority = 0 }}]
     )
 }
 
+/// A config with key `kms-update` from `key`, one server `lab` at `server`, host
+/// kms1.example.com, and `domains` all updated through that server.
+fn one_host_config(key: &Path, server: std::net::SocketAddr, domains: &[&str]) -> String {
+    let mut text = format!(
+        "[defaults]\nkey = \"kms-update\"\n[keys.kms-update]\nfile = \"{}\"\n[servers.lab]\naddress = \"{server}\"\n[[hosts]]\nname = \"kms1.example.com\"\n",
+        key.display()
+    );
+    for d in domains {
+        text.push_str(&format!("[[domains]]\nname = \"{d}\"\nserver = \"lab\"\n"));
+    }
+    text
+}
+
 fn rr(ttl: u32, priority: u16, target: &str) -> SrvRr {
     SrvRr {
         ttl,
@@ -335,27 +348,10 @@ fn one_refusing_zone_does_not_stop_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(
         dir.path(),
-        &format!(
-            r#"[defaults]
-key = "kms-update"
-[keys.kms-update]
-file = "{}"
-[servers.lab]
-address = "127.0.0.1:{}"
-[[hosts]]
-name = "kms1.example.com"
-[[domains]]
-name = "example.com"
-server = "lab"
-[[domains]]
-name = "example.net"
-server = "lab"
-[[domains]]
-name = "example.org"
-server = "lab"
-"#,
-            bind.key("kms-update").file.display(),
-            bind.port()
+        &one_host_config(
+            &bind.key("kms-update").file,
+            bind.addr(),
+            &["example.com", "example.net", "example.org"],
         ),
     );
     let out = run(&cfg, &["apply", "--yes"]).code(1);
@@ -567,11 +563,7 @@ fn apply_wait_checks_every_name_server() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = write_config(
             dir.path(),
-            &format!(
-                "[defaults]\nkey = \"kms-update\"\n[keys.kms-update]\nfile = \"{}\"\n[servers.hidden]\naddress = \"{}\"\n[[hosts]]\nname = \"kms1.example.com\"\n[[domains]]\nname = \"example.com\"\nserver = \"hidden\"\n",
-                bind.key("kms-update").file.display(),
-                bind.addr()
-            ),
+            &one_host_config(&bind.key("kms-update").file, bind.addr(), &["example.com"]),
         );
         // NS ns1.example.com is 127.0.0.1; asked on the secondary's port.
         let out = run(
@@ -617,10 +609,10 @@ fn knot_plan_apply_and_policy_refusal() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(
         dir.path(),
-        &format!(
-            "[defaults]\nkey = \"kms-update\"\n[keys.kms-update]\nfile = \"{}\"\n[servers.knot]\naddress = \"{}\"\n[[hosts]]\nname = \"kms1.example.com\"\n[[domains]]\nname = \"corp.example.com\"\nserver = \"knot\"\n[[domains]]\nname = \"branch.example.net\"\nserver = \"knot\"\n",
-            knot.key("kms-update").file.display(),
-            knot.addr()
+        &one_host_config(
+            &knot.key("kms-update").file,
+            knot.addr(),
+            &["corp.example.com", "branch.example.net"],
         ),
     );
     // Knot refuses even the signed SOA query for a zone whose ACL does not name the key:
