@@ -41,8 +41,6 @@ pub enum Error {
     Config(#[from] Box<ConfigErrors>),
     #[error("{message}")]
     Usage { message: String },
-    #[error("`kmsdns {0}` is not implemented yet in this version")]
-    NotImplemented(&'static str),
     #[error("{0}")]
     Runtime(String),
     #[error("{context}: {source}")]
@@ -72,9 +70,7 @@ impl Error {
     pub fn exit(&self) -> Exit {
         match self {
             Error::Config(_) | Error::Usage { .. } => Exit::Usage,
-            Error::NotImplemented(_) | Error::Runtime(_) | Error::Io { .. } | Error::Output(_) => {
-                Exit::Failure
-            }
+            Error::Runtime(_) | Error::Io { .. } | Error::Output(_) => Exit::Failure,
         }
     }
 

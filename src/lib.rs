@@ -1,9 +1,11 @@
 //! kmsdns keeps the DNS records of Microsoft KMS activation
 //! (`_vlmcs._tcp.<domain>. SRV 0 0 1688 <kms-host>.`) equal to a declarative TOML file.
 //!
-//! The binary is a thin shell around [`run`]; tests and other programs drive the same code.
+//! Layers (docs/design.md): `cli` → `app` (the use cases, also the library API) → `config`,
+//! `plan`, `render`, `verify` (pure) and `dns` (the only module that speaks the wire); every
+//! layer uses the values of `model`. The binary is a thin shell around [`run`].
 
-pub mod apply;
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod dns;
@@ -11,8 +13,6 @@ pub mod error;
 pub mod model;
 pub mod plan;
 pub mod render;
-pub mod report;
-pub mod state;
 pub mod verify;
 
 use std::ffi::OsString;
@@ -28,7 +28,8 @@ pub fn main_entry() -> ExitCode {
 }
 
 /// Runs kmsdns with the given arguments (the first is the program name) and returns how it
-/// ended. Errors are printed to stderr here.
+/// ended. Errors are printed to stderr here. One tokio runtime (one thread: the work is
+/// I/O-bound) serves the whole process.
 pub fn run<I, T>(args: I) -> Exit
 where
     I: IntoIterator<Item = T>,
@@ -47,7 +48,15 @@ where
         }
     };
     cli.global.init_output();
-    match cli.execute() {
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io {
+            context: "cannot start the async runtime".into(),
+            source: e,
+        })
+        .and_then(|rt| rt.block_on(cli.execute()));
+    match result {
         Ok(exit) => exit,
         Err(e) if e.is_broken_pipe() => Exit::Success,
         Err(Error::Config(e)) => {

@@ -1,11 +1,12 @@
 //! Command-line interface: clap derive structs and dispatch. One file per subcommand, each
-//! with an `execute()`; the real work lives in the library modules they call.
+//! with an `execute()` that parses flags, calls one `app` function and prints its report.
 
 mod apply;
 mod keygen;
 mod net;
 mod plan;
 mod render;
+mod report;
 mod validate;
 mod verify;
 
@@ -113,13 +114,14 @@ impl GlobalArgs {
 }
 
 impl Cli {
-    pub fn execute(self) -> Result<Exit> {
+    /// Runs the subcommand on the process's runtime.
+    pub async fn execute(self) -> Result<Exit> {
         match self.command {
             Command::Validate(args) => validate::execute(&self.global, &args),
-            Command::Plan(args) => plan::execute(&self.global, &args),
-            Command::Apply(args) => apply::execute(&self.global, &args),
+            Command::Plan(args) => plan::execute(&self.global, &args).await,
+            Command::Apply(args) => apply::execute(&self.global, &args).await,
             Command::Render(args) => render::execute(&self.global, &args),
-            Command::Verify(args) => verify::execute(&self.global, &args),
+            Command::Verify(args) => verify::execute(&self.global, &args).await,
             Command::Keygen(args) => keygen::execute(&self.global, &args),
         }
     }

@@ -1,17 +1,14 @@
 //! `kmsdns plan`: read the live records, diff them against the file, print what would change.
 
 use std::io::Write;
-
 use std::path::PathBuf;
 
 use clap::Args;
 
 use super::GlobalArgs;
-use super::net::{NetArgs, runtime};
-use crate::config::Config;
+use super::net::NetArgs;
+use crate::app::{self, KeyRing};
 use crate::error::{Error, Exit, Result};
-use crate::plan::Plan;
-use crate::state::{self, NetOptions};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -29,26 +26,14 @@ pub struct PlanArgs {
     pub net: NetArgs,
 }
 
-/// Reads the state of every configured domain and builds the plan.
-pub fn make_plan(config: &Config, opts: &NetOptions) -> Result<Plan> {
-    let rt = runtime().map_err(|e| Error::Io {
-        context: "cannot start the async runtime".into(),
-        source: e,
-    })?;
-    Ok(rt.block_on(async {
-        let (targets, failures) = state::resolve_targets(config, opts).await;
-        let states = state::read_state(targets, opts).await;
-        Plan::build(config, states, failures)
-    }))
-}
-
-pub fn execute(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit> {
-    let config = Config::load(&global.config)?;
-    let plan = make_plan(&config, &args.net.options())?;
+pub async fn execute(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit> {
+    let desired = app::load_config(&global.config)?;
+    let keys = KeyRing::load(&desired);
+    let plan = app::plan(&desired, &keys, &args.net.options()).await;
     if let Some(path) = &args.out {
         let json = serde_json::to_string_pretty(&plan)
             .map_err(|e| Error::Runtime(format!("cannot encode the plan: {e}")))?;
-        std::fs::write(path, json + "\n").map_err(|e| Error::Io {
+        app::write_file(path, (json + "\n").as_bytes(), false).map_err(|e| Error::Io {
             context: format!("cannot write the plan to {}", path.display()),
             source: e,
         })?;
@@ -60,7 +45,7 @@ pub fn execute(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit> {
             .map_err(|e| Error::Runtime(format!("cannot write JSON: {e}")))?;
         writeln!(out)?;
     } else {
-        crate::report::write_plan(&mut out, &plan)?;
+        super::report::write_plan(&mut out, &plan)?;
     }
     Ok(if plan.has_errors() {
         Exit::Failure

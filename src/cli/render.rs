@@ -1,16 +1,14 @@
-//! `kmsdns render FORMAT`: operator outputs. Wiring only: the formats live in `crate::render`.
+//! `kmsdns render FORMAT`: operator outputs. Wiring only: the formats live in `crate::render`,
+//! reached through `app::render`.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
 use super::GlobalArgs;
-use crate::config::{Config, KeySource};
+use crate::app::{self, render::RenderRequest};
 use crate::error::{Error, Exit, Result};
-use crate::model::Fqdn;
-use crate::render::{self, Rendered, ZoneGroup};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -60,15 +58,24 @@ pub struct RenderArgs {
 
 pub fn execute(global: &GlobalArgs, args: &RenderArgs) -> Result<Exit> {
     check_flags(args)?;
-    let config = Config::load(&global.config)?;
-    let only = match &args.zone {
-        Some(z) => Some(Fqdn::parse_domain(z).map_err(|e| Error::Usage {
-            message: format!("--zone `{z}` is not a domain name: {e}"),
-        })?),
-        None => None,
+    let desired = app::load_config(&global.config)?;
+    let req = RenderRequest {
+        format: match args.format {
+            Format::Bind => app::render::Format::Bind,
+            Format::NamedConf => app::render::Format::NamedConf,
+            Format::Nsupdate => app::render::Format::Nsupdate,
+            Format::Powershell => app::render::Format::Powershell,
+            Format::Registry => app::render::Format::Registry,
+            Format::Table => app::render::Format::Table,
+        },
+        zone: args.zone.clone(),
+        include_secret: args.include_secret,
+        allow_any: args.allow_any,
+        plan: args.plan.clone(),
+        legacy: args.legacy,
+        disable_publishing: args.disable_publishing,
     };
-    let groups = render::zone_groups(&config, only.as_ref())?;
-    let rendered = render_format(&config, &groups, args)?;
+    let rendered = app::render::render(&desired, &req)?;
     if args.allow_any {
         let mut err = anstream::stderr();
         let style = anstyle::Style::new()
@@ -85,7 +92,12 @@ pub fn execute(global: &GlobalArgs, args: &RenderArgs) -> Result<Exit> {
             out.write_all(rendered.to_text().as_bytes())?;
             out.flush()?;
         }
-        Some(dir) => write_files(dir, &rendered)?,
+        Some(dir) => {
+            let mut log = anstream::stderr();
+            for path in app::render::write_files(dir, &rendered, args.include_secret)? {
+                let _ = writeln!(log, "wrote {}", path.display());
+            }
+        }
     }
     Ok(Exit::Success)
 }
@@ -122,129 +134,4 @@ fn check_flags(args: &RenderArgs) -> Result<()> {
         });
     }
     Ok(())
-}
-
-fn render_format(config: &Config, groups: &[ZoneGroup<'_>], args: &RenderArgs) -> Result<Rendered> {
-    Ok(match args.format {
-        Format::Bind => render::bind::render(config, groups),
-        Format::NamedConf => {
-            let inline_keys = if args.include_secret {
-                read_key_statements(config, groups)?
-            } else {
-                BTreeMap::new()
-            };
-            let opts = render::named_conf::NamedConfOptions {
-                allow_any: args.allow_any,
-                inline_keys,
-            };
-            render::named_conf::render(config, groups, &opts)
-        }
-        Format::Nsupdate => {
-            let state = match &args.plan {
-                Some(file) => Some(plan_state(file, config)?),
-                None => None,
-            };
-            render::nsupdate::render(config, groups, state.as_ref())
-        }
-        Format::Powershell => render::powershell::render(config, groups),
-        Format::Registry => render::registry::render(
-            config,
-            groups,
-            render::registry::RegistryOptions {
-                legacy: args.legacy,
-                disable_publishing: args.disable_publishing,
-            },
-        ),
-        Format::Table => render::table::render(config, groups),
-    })
-}
-
-/// `--include-secret`: the key statement of every key the zones use, copied verbatim from
-/// its BIND key file.
-fn read_key_statements(
-    config: &Config,
-    groups: &[ZoneGroup<'_>],
-) -> Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    for d in groups.iter().flat_map(|g| &g.domains) {
-        let Some(key) = render::domain_key(config, d) else {
-            continue;
-        };
-        if out.contains_key(&key.id) {
-            continue;
-        }
-        let path = match &key.source {
-            KeySource::File(p) => p,
-            KeySource::Env(var) => {
-                return Err(Error::Usage {
-                    message: format!(
-                        "--include-secret: key `{}` takes its secret from the environment variable {var}, not a key file, so there is no key statement to copy; create a key file with `kmsdns keygen {}` (or tsig-keygen) and set file = \"…\" in [keys.{}], or render without --include-secret",
-                        key.id, key.name, key.id
-                    ),
-                });
-            }
-        };
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            context: format!(
-                "--include-secret: cannot read the key file {} of key `{}`",
-                path.display(),
-                key.id
-            ),
-            source: e,
-        })?;
-        let stmt =
-            render::named_conf::extract_key_statement(&text, &key.name).ok_or_else(|| {
-                Error::Runtime(format!(
-                    "--include-secret: the key file {} has no `key \"{}\" {{ … }};` statement; check [keys.{}].name or write the file with `kmsdns keygen`",
-                    path.display(),
-                    key.name,
-                    key.id
-                ))
-            })?;
-        out.insert(key.id.clone(), stmt);
-    }
-    Ok(out)
-}
-
-fn write_files(dir: &std::path::Path, rendered: &Rendered) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::Io {
-        context: format!("cannot create the output directory {}", dir.display()),
-        source: e,
-    })?;
-    let mut log = anstream::stderr();
-    for (name, text) in rendered.files() {
-        let path = dir.join(&name);
-        std::fs::write(&path, text).map_err(|e| Error::Io {
-            context: format!("cannot write {}", path.display()),
-            source: e,
-        })?;
-        let _ = writeln!(log, "wrote {}", path.display());
-    }
-    Ok(())
-}
-
-/// The current records of a saved plan made from this very config.
-fn plan_state(file: &std::path::Path, config: &Config) -> Result<render::nsupdate::CurrentState> {
-    let text = std::fs::read_to_string(file).map_err(|e| Error::Io {
-        context: format!("cannot read the plan {}", file.display()),
-        source: e,
-    })?;
-    let saved: crate::plan::PlanFile = serde_json::from_str(&text).map_err(|e| Error::Usage {
-        message: format!("{} is not a kmsdns plan file: {e}", file.display()),
-    })?;
-    if saved.config_sha256 != config.sha256 {
-        return Err(Error::Usage {
-            message: format!(
-                "the plan {} was made from another version of {}: run `kmsdns plan --out` again",
-                file.display(),
-                config.path.display()
-            ),
-        });
-    }
-    Ok(saved
-        .zones
-        .into_iter()
-        .flat_map(|z| z.rrsets)
-        .map(|r| (r.owner, r.current))
-        .collect())
 }

@@ -5,49 +5,25 @@ use std::io::Write;
 use clap::Args;
 
 use super::GlobalArgs;
-use crate::config::{Config, KeySource};
-use crate::dns::tsig::KeyError;
-use crate::error::{Error, Exit, Result};
+use crate::app;
+use crate::error::{Exit, Result};
+use crate::model::{DesiredState, KeySource};
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {}
 
 pub fn execute(global: &GlobalArgs, _args: &ValidateArgs) -> Result<Exit> {
-    let config = Config::load(&global.config)?;
-    // Key files are local: load them now so a malformed one shows here, not in the first
-    // plan. A key file that is not there yet, or a secret in an unset environment variable, is
-    // only a warning (the config may be validated where the secrets are not, e.g. in review CI).
-    let mut problems = Vec::new();
-    let mut loaded = Vec::new();
-    for spec in config.keys.values() {
-        match crate::dns::keyfile::load_key(spec) {
-            Ok(k) => loaded.push(format!("{} ({})", spec.id, k.algorithm)),
-            Err(e @ KeyError::EnvMissing { .. }) => tracing::warn!("{e}"),
-            Err(e @ KeyError::Read { .. }) if !key_file_exists(spec) => {
-                tracing::warn!("{e} (plan and apply will need it)")
-            }
-            Err(e) => problems.push(format!("key `{}`: {e}", spec.id)),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(Error::Usage {
-            message: format!(
-                "{}: {} TSIG key problem(s); nothing was sent to DNS\n  {}",
-                config.path.display(),
-                problems.len(),
-                problems.join("\n  ")
-            ),
-        });
-    }
+    let desired = app::load_config(&global.config)?;
+    let loaded = app::validate::check_keys(&desired)?;
     let mut out = anstream::stdout().lock();
-    write_summary(&mut out, &config)?;
+    write_summary(&mut out, &desired)?;
     if !loaded.is_empty() {
         writeln!(out, "TSIG keys loaded: {}", loaded.join(", "))?;
     }
     Ok(Exit::Success)
 }
 
-fn write_summary(out: &mut impl Write, config: &Config) -> std::io::Result<()> {
+fn write_summary(out: &mut impl Write, config: &DesiredState) -> std::io::Result<()> {
     let bold = anstyle::Style::new().bold();
     let green = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Green.into()));
     writeln!(out, "{bold}{}{bold:#}", config.path.display())?;
@@ -110,15 +86,11 @@ fn write_summary(out: &mut impl Write, config: &Config) -> std::io::Result<()> {
                 .map_or("unsigned".to_string(), |k| format!("key {}", k.id));
             writeln!(
                 out,
-                "  {} {} ({:?}, timeout {:?}, {key})",
+                "  {} {} ({}, timeout {:?}, {key})",
                 s.id, s.address, s.transport, s.timeout
             )?;
         }
     }
     writeln!(out, "{green}Configuration is valid.{green:#}")?;
     Ok(())
-}
-
-fn key_file_exists(spec: &crate::config::KeySpec) -> bool {
-    matches!(&spec.source, KeySource::File(p) if p.exists())
 }

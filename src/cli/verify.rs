@@ -6,12 +6,10 @@ use std::time::Duration;
 use clap::Args;
 
 use super::GlobalArgs;
-use super::net::runtime;
-use crate::config::Config;
-use crate::dns::resolv::{ResolvConf, parse_resolver};
+use super::net::NetArgs;
+use crate::app::{self, DomainSpec, ResolvConf, VerifyOptions, VerifyReport};
 use crate::error::{Error, Exit, Result};
 use crate::model::Fqdn;
-use crate::verify::{DomainSpec, VerifyOptions, VerifyReport, specs_from_config, verify};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -21,12 +19,6 @@ pub struct VerifyArgs {
     /// A DNS suffix clients search (repeatable); overrides client_suffixes and resolv.conf
     #[arg(long = "suffix", value_name = "SUFFIX")]
     pub suffixes: Vec<String>,
-    /// The resolver clients use, IP[:PORT] (default: first nameserver in /etc/resolv.conf)
-    #[arg(long, value_name = "ADDR", value_parser = parse_resolver)]
-    pub resolver: Option<std::net::SocketAddr>,
-    /// Port to ask the zone's name servers on (default 53)
-    #[arg(long, value_name = "PORT", default_value_t = 53)]
-    pub server_port: u16,
     /// Skip the TCP connection test to the KMS hosts
     #[arg(long)]
     pub no_connect: bool,
@@ -36,44 +28,49 @@ pub struct VerifyArgs {
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub net: NetArgs,
 }
 
-pub fn execute(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
+fn parse_names(flag: &str, values: &[String]) -> Result<Vec<Fqdn>> {
+    values
+        .iter()
+        .map(|d| {
+            Fqdn::parse_domain(d).map_err(|e| Error::Usage {
+                message: format!("{flag} {d}: {e}"),
+            })
+        })
+        .collect()
+}
+
+pub async fn execute(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
     let resolv = ResolvConf::system().unwrap_or_default();
     let (specs, suffixes) = if args.domains.is_empty() {
-        let config = Config::load(&global.config)?;
-        let suffixes = if config.client_suffixes.is_empty() {
+        let desired = app::load_config(&global.config)?;
+        let suffixes = if desired.client_suffixes.is_empty() {
             resolv.search.clone()
         } else {
-            config.client_suffixes.clone()
+            desired.client_suffixes.clone()
         };
-        (specs_from_config(&config), suffixes)
+        (app::verify::specs(&desired), suffixes)
     } else {
-        let mut specs = Vec::new();
-        for d in &args.domains {
-            let name = Fqdn::parse_domain(d).map_err(|e| Error::Usage {
-                message: format!("--domain {d}: {e}"),
-            })?;
-            specs.push(DomainSpec {
+        let specs = parse_names("--domain", &args.domains)?
+            .into_iter()
+            .map(|name| DomainSpec {
                 name,
                 desired: None,
                 primary: None,
-            });
-        }
+            })
+            .collect();
         (specs, resolv.search.clone())
     };
     let suffixes = if args.suffixes.is_empty() {
         suffixes
     } else {
-        let mut list = Vec::new();
-        for s in &args.suffixes {
-            list.push(Fqdn::parse_domain(s).map_err(|e| Error::Usage {
-                message: format!("--suffix {s}: {e}"),
-            })?);
-        }
-        list
+        parse_names("--suffix", &args.suffixes)?
     };
     let resolver = args
+        .net
         .resolver
         .or_else(|| resolv.nameservers.first().copied())
         .ok_or_else(|| Error::Usage {
@@ -84,14 +81,10 @@ pub fn execute(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
         resolver,
         connect: !args.no_connect,
         connect_timeout: args.connect_timeout,
-        ns_port: args.server_port,
+        ns_port: args.net.server_port,
         suffixes,
     };
-    let rt = runtime().map_err(|e| Error::Io {
-        context: "cannot start the async runtime".into(),
-        source: e,
-    })?;
-    let report = rt.block_on(verify(&specs, &opts));
+    let report = app::verify::verify(&specs, &opts).await;
     let mut out = anstream::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &report)

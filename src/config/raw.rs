@@ -2,8 +2,8 @@
 //!
 //! Every field keeps its source span so that stage two (`validate.rs`) can point at the
 //! exact line and column. Integers are read as `i64` so range errors get our own message
-//! instead of serde's. Unknown keys are rejected here too (`deny_unknown_fields`), but the
-//! friendlier "did you mean" report comes from the schema scan in `schema.rs`.
+//! instead of serde's. Unknown keys are reported (all at once, with "did you mean") by the
+//! schema scan in `schema.rs` and removed before these structs are filled.
 
 use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
@@ -12,7 +12,6 @@ use toml::Spanned;
 pub type S<T> = Spanned<T>;
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawDefaults {
     pub ttl: Option<S<i64>>,
     pub port: Option<S<i64>>,
@@ -23,7 +22,6 @@ pub struct RawDefaults {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawKey {
     /// TSIG key name on the wire when it differs from the table name.
     pub name: Option<S<String>>,
@@ -33,7 +31,6 @@ pub struct RawKey {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawServer {
     pub address: S<String>,
     pub key: Option<S<String>>,
@@ -42,7 +39,6 @@ pub struct RawServer {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawHost {
     pub name: S<String>,
     pub port: Option<S<i64>>,
@@ -52,7 +48,6 @@ pub struct RawHost {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawDomain {
     pub name: S<String>,
     pub hosts: Option<S<Vec<S<RawHostRef>>>>,
@@ -70,7 +65,6 @@ pub enum RawHostRef {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawHostOverride {
     pub name: S<String>,
     pub port: Option<S<i64>>,

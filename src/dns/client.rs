@@ -69,6 +69,19 @@ impl DnsClient {
         }
     }
 
+    /// An unsigned client for `addr` over UDP (TCP on truncation) with `tries` tries of
+    /// `timeout` each: for lookups that need no key.
+    pub fn unsigned(
+        addr: SocketAddr,
+        label: impl Into<String>,
+        timeout: std::time::Duration,
+        tries: u32,
+    ) -> Self {
+        let mut endpoint = Endpoint::new(addr, crate::model::Transport::Udp, timeout);
+        endpoint.tries = tries;
+        DnsClient::new(endpoint, label, None)
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.endpoint.addr
     }

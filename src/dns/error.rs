@@ -3,8 +3,8 @@
 use hickory_proto::op::ResponseCode;
 
 use super::transport::TransportError;
-use super::tsig::{KeyError, TsigError};
-use crate::model::Fqdn;
+use super::tsig::TsigError;
+use crate::model::{Fqdn, Problem};
 
 /// What was being done when a server answered with an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,8 +13,6 @@ pub enum Operation {
     ReadState,
     /// An RFC 2136 UPDATE.
     Update,
-    /// Zone / primary discovery through the resolver.
-    Discovery,
 }
 
 /// Context carried into error messages.
@@ -38,10 +36,6 @@ pub enum DnsError {
         #[source]
         source: TsigError,
     },
-    #[error("{0}")]
-    Key(#[from] KeyError),
-    #[error("cannot load TSIG key `{key_id}`: {message}")]
-    KeyLoad { key_id: String, message: String },
     #[error("{message}")]
     Rcode {
         rcode: ResponseCode,
@@ -62,9 +56,6 @@ impl DnsError {
         match self {
             DnsError::Transport(t) => t.hint().to_string(),
             DnsError::Tsig { source, .. } => tsig_hint(source),
-            DnsError::Key(_) | DnsError::KeyLoad { .. } => {
-                "fix the [keys.*] table, the key file it names or the environment variable".to_string()
-            }
             DnsError::Rcode { hint, .. } => hint.clone(),
             DnsError::NotAuthoritative { .. } => "point `server` at the zone's primary (the SOA MNAME), or set `zone` so discovery finds the right one".to_string(),
             DnsError::BadReply { .. } => "check that the address is a DNS server; if it is, this is a bug worth reporting".to_string(),
@@ -75,6 +66,15 @@ impl DnsError {
     /// True when the error means the records changed since they were read.
     pub fn is_stale_state(&self) -> bool {
         matches!(self, DnsError::Rcode { rcode, .. } if matches!(rcode, ResponseCode::YXRRSet | ResponseCode::NXRRSet | ResponseCode::YXDomain | ResponseCode::NXDomain))
+    }
+}
+
+impl From<&DnsError> for Problem {
+    fn from(e: &DnsError) -> Self {
+        Problem {
+            message: e.to_string(),
+            hint: e.hint(),
+        }
     }
 }
 

@@ -1,13 +1,18 @@
-//! The only place that speaks the DNS wire protocol.
+//! The only place that speaks the DNS wire protocol: hickory-proto and DNS sockets live here
+//! alone. It takes its own small types ([`DnsClient`], [`transport::Endpoint`],
+//! [`tsig::TsigKey`]) and the pure values of `model`, never the config's.
 //!
-//! - `tsig`: keys, `Secret`, signing and verification (RFC 8945); `keyfile`: BIND key files, env keys
+//! - `tsig`: keys, `Secret`, signing and verification (RFC 8945); `keyfile`: BIND key files,
+//!   nsupdate's `-y` form in the environment
 //! - `transport`: UDP/TCP exchange with retries (RFC 1035 §4.2, RFC 7766)
 //! - `client`: one checked, signed request/reply exchange
-//! - `query`: state reads and zone/primary discovery
+//! - `query`: state reads from an authoritative server
+//! - `discovery`: lookups through a resolver: zone and primary (RFC 2136 §4), addresses, SRV
 //! - `update`: RFC 2136 UPDATE messages with prerequisites
 //! - `resolv`: the system resolver and search list
 
 pub mod client;
+pub mod discovery;
 pub mod error;
 pub mod keyfile;
 pub mod query;

@@ -1,14 +1,11 @@
-//! Reading live state: the `_vlmcs._tcp` SRV RRset of a domain from the zone's primary
-//! (non-recursive, RFC 1035 §4.1.1 RD=0, answer must be authoritative), and zone + primary
-//! discovery through a resolver (RFC 2136 §4: the zone is the enclosing SOA owner, the primary
-//! its MNAME), as nsupdate does.
-
-use std::net::IpAddr;
+//! Reading live state from an authoritative server: the `_vlmcs._tcp` SRV RRset of a domain
+//! (non-recursive, RFC 1035 §4.1.1 RD=0, answer must be authoritative), the SOA serial and
+//! the NS set. Lookups through a resolver are in `discovery`.
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
-use super::client::{DnsClient, Response};
+use super::client::DnsClient;
 use super::error::{Context, DnsError, Operation, rcode_error};
 use super::transport::Kind;
 use crate::model::{Fqdn, SrvRecord};
@@ -130,80 +127,6 @@ pub async fn read_serial(client: &DnsClient, zone: &Fqdn) -> Result<u32, DnsErro
             server: client.label.clone(),
             name: zone.clone(),
         })
-}
-
-/// A zone found by discovery.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ZoneInfo {
-    pub zone: Fqdn,
-    /// The SOA MNAME: the primary that takes updates.
-    pub mname: Fqdn,
-}
-
-fn soa_in(records: &[Record]) -> Option<ZoneInfo> {
-    records.iter().find_map(|r| match &r.data {
-        RData::SOA(soa) => Some(ZoneInfo {
-            zone: fqdn_of(&r.name),
-            mname: fqdn_of(&soa.mname),
-        }),
-        _ => None,
-    })
-}
-
-/// Finds the zone that contains `name`: asks the resolver for `name SOA`; the SOA in the
-/// answer (at the apex) or in the authority section (below it) names the zone. A REFUSED or
-/// an answer without SOA moves one label up, as nsupdate does.
-pub async fn find_zone(resolver: &DnsClient, name: &Fqdn) -> Result<ZoneInfo, DnsError> {
-    let mut current = Some(name.clone());
-    let mut last_reason = String::from("no SOA record found at or above it");
-    while let Some(n) = current {
-        let resp: Response = resolver
-            .send(query_message(&n, RecordType::SOA, true), Kind::Query)
-            .await?;
-        let m = &resp.message;
-        match m.metadata.response_code {
-            ResponseCode::NoError | ResponseCode::NXDomain => {
-                if let Some(info) = soa_in(&m.answers).or_else(|| soa_in(&m.authorities))
-                    && name.is_at_or_below(&info.zone)
-                {
-                    tracing::debug!(name = %name, zone = %info.zone, mname = %info.mname, "zone discovered");
-                    return Ok(info);
-                }
-            }
-            ResponseCode::Refused => {
-                last_reason = format!("{} refused the SOA query for {n}", resolver.label);
-            }
-            rc => {
-                return Err(DnsError::Discovery {
-                    name: name.clone(),
-                    reason: format!("{} answered {rc} to the SOA query for {n}", resolver.label),
-                });
-            }
-        }
-        current = n.parent();
-    }
-    Err(DnsError::Discovery {
-        name: name.clone(),
-        reason: last_reason,
-    })
-}
-
-/// The addresses of `host` (A, then AAAA) through the resolver.
-pub async fn resolve_addresses(resolver: &DnsClient, host: &Fqdn) -> Result<Vec<IpAddr>, DnsError> {
-    let mut out = Vec::new();
-    for rtype in [RecordType::A, RecordType::AAAA] {
-        let resp = resolver
-            .send(query_message(host, rtype, true), Kind::Query)
-            .await?;
-        for r in &resp.message.answers {
-            match &r.data {
-                RData::A(a) => out.push(IpAddr::V4(a.0)),
-                RData::AAAA(a) => out.push(IpAddr::V6(a.0)),
-                _ => {}
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// The NS names of `zone`: from an authoritative server (`recursion` false) or through a

@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::{Instant, timeout};
 
-use crate::config::Transport;
+use crate::model::Transport;
 
 /// Largest message sent over UDP without EDNS (RFC 1035 §4.2.1).
 pub const UDP_LIMIT: usize = 512;

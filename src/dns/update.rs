@@ -18,23 +18,7 @@ use super::client::DnsClient;
 use super::error::{Context, DnsError, Operation, rcode_error};
 use super::query::name_of;
 use super::transport::{Kind, Proto};
-use crate::model::{Fqdn, SrvRecord};
-
-/// The changes to one `_vlmcs._tcp.<domain>` RRset, with the state they were planned from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RrsetChange {
-    pub owner: Fqdn,
-    /// The records read from the primary when the change was planned (the prerequisite).
-    pub seen: Vec<SrvRecord>,
-    pub delete: Vec<SrvRecord>,
-    pub add: Vec<SrvRecord>,
-}
-
-impl RrsetChange {
-    pub fn is_empty(&self) -> bool {
-        self.delete.is_empty() && self.add.is_empty()
-    }
-}
+use crate::model::{Fqdn, RrsetChange, SrvRecord};
 
 fn srv_record(owner: &Fqdn, r: &SrvRecord, ttl: u32, class: DNSClass) -> Record {
     let mut rec = Record::from_rdata(

@@ -3,8 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dns::update::RrsetChange;
-use crate::model::{Fqdn, SrvRecord};
+use crate::model::{Fqdn, RrsetChange, SrvRecord};
 
 /// One line of a plan.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,7 +61,12 @@ impl RrsetDiff {
 /// target present with other values is a `Change`; a current target the config does not list is
 /// deleted with `prune`, else reported as unmanaged. When a target appears more than once
 /// (several ports), an exact match is kept and the others are deleted.
-pub fn diff(owner: &Fqdn, current: &[SrvRecord], desired: &[SrvRecord], prune: bool) -> RrsetDiff {
+pub fn diff_rrset(
+    owner: &Fqdn,
+    current: &[SrvRecord],
+    desired: &[SrvRecord],
+    prune: bool,
+) -> RrsetDiff {
     let mut changes = Vec::new();
     let mut unmanaged = Vec::new();
     let mut used = vec![false; current.len()];
@@ -141,7 +145,7 @@ mod tests {
             r("b.example.com", 0, 3600),
             r("c.example.com", 0, 3600),
         ];
-        let d = diff(&owner, &current, &desired, true);
+        let d = diff_rrset(&owner, &current, &desired, true);
         assert_eq!(d.changes.len(), 3);
         assert!(matches!(&d.changes[0], Change::Change { from, .. } if from.ttl == 60));
         assert!(
@@ -153,7 +157,7 @@ mod tests {
         let w = d.to_rrset_change();
         assert_eq!((w.delete.len(), w.add.len(), w.seen.len()), (2, 2, 3));
 
-        let kept = diff(&owner, &current, &desired, false);
+        let kept = diff_rrset(&owner, &current, &desired, false);
         assert_eq!(kept.unmanaged.len(), 1);
         assert_eq!(kept.changes.len(), 2);
     }
@@ -162,6 +166,6 @@ mod tests {
     fn equal_sets_have_no_changes() {
         let owner = Fqdn::parse_domain("corp.example.com").unwrap().kms_owner();
         let set = vec![r("a.example.com", 0, 60)];
-        assert!(diff(&owner, &set, &set, true).changes.is_empty());
+        assert!(diff_rrset(&owner, &set, &set, true).changes.is_empty());
     }
 }

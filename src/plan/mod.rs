@@ -1,92 +1,41 @@
-//! Plans: what would change, as plain data (existing, desired, ordered changes). Every output
-//! format is a separate reader of it; `apply` sends it.
+//! Plans: what would change, as plain data (per zone: the server, transport and key name;
+//! per RRset: the records read, the records wanted, the ordered changes). Pure: [`diff`] of
+//! the desired against the observed state. Every output format is a separate reader of it;
+//! `app::apply` sends it.
 
-pub mod diff;
+mod diff;
+pub mod saved;
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use diff::{Change, RrsetDiff, diff};
+pub use diff::{Change, RrsetDiff, diff_rrset};
 
-use crate::config::{Config, sha256_hex};
-use crate::model::Fqdn;
-use crate::state::{DomainFailure, ZoneOrigin, ZoneState, ZoneTarget};
+use crate::model::{DesiredState, Domain, DomainProblem, Fqdn, ObservedState, Problem, ZoneTarget};
 
-/// SHA-256 over the current records of every RRset of every zone, in plan order: lets `apply
-/// PLAN.json` detect a plan file edited by hand.
-pub fn state_sha256<'a>(zones: impl Iterator<Item = (&'a Fqdn, &'a [RrsetDiff])>) -> String {
-    let mut text = String::new();
-    for (zone, rrsets) in zones {
-        text.push_str(&format!("zone {zone}\n"));
-        for r in rrsets {
-            text.push_str(&format!("rrset {}\n", r.owner));
-            for rec in &r.current {
-                text.push_str(&format!("{rec}\n"));
-            }
-        }
-    }
-    sha256_hex(text.as_bytes())
-}
-
-/// A saved plan as read back from `plan --out FILE` (unknown fields are ignored).
-#[derive(Clone, Debug, Deserialize)]
-pub struct PlanFile {
-    pub schema: u32,
-    pub config_sha256: String,
-    pub state_sha256: String,
-    pub zones: Vec<PlanFileZone>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct PlanFileZone {
-    pub zone: Fqdn,
-    pub server_address: std::net::SocketAddr,
-    pub rrsets: Vec<RrsetDiff>,
-    pub error: Option<Problem>,
-}
-
-/// The version of the JSON plan schema (`plan --json`).
+/// The version of the JSON plan schema (`plan --json`, `plan --out`).
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// An error with the fix, for output.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Problem {
-    pub message: String,
-    pub hint: String,
-}
-
-impl From<&crate::dns::DnsError> for Problem {
-    fn from(e: &crate::dns::DnsError) -> Self {
-        Problem {
-            message: e.to_string(),
-            hint: e.hint(),
-        }
-    }
-}
-
 /// The plan of one zone: one UPDATE at most.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ZonePlan {
     #[serde(flatten)]
-    pub origin: ZoneOrigin,
+    pub target: ZoneTarget,
     pub rrsets: Vec<RrsetDiff>,
     /// Reading the zone's state failed: nothing can be planned for it.
     pub error: Option<Problem>,
-    #[serde(skip)]
-    pub target: ZoneTarget,
 }
 
 impl ZonePlan {
     pub fn has_changes(&self) -> bool {
         self.rrsets.iter().any(|r| !r.changes.is_empty())
     }
-}
 
-/// A domain that could not be placed in a zone.
-#[derive(Clone, Debug, Serialize)]
-pub struct DomainProblem {
-    pub domain: crate::model::Fqdn,
-    #[serde(flatten)]
-    pub problem: Problem,
+    /// Number of record changes (add, change, delete) in this zone.
+    pub fn change_count(&self) -> usize {
+        self.rrsets.iter().map(|r| r.changes.len()).sum()
+    }
 }
 
 /// Counts for the summary line.
@@ -98,7 +47,7 @@ pub struct Totals {
 }
 
 /// The whole plan.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     pub schema: u32,
     pub kmsdns_version: String,
@@ -111,55 +60,61 @@ pub struct Plan {
     pub failed_domains: Vec<DomainProblem>,
 }
 
-impl Plan {
-    /// Diffs the state read against the desired records.
-    pub fn build(config: &Config, states: Vec<ZoneState>, failures: Vec<DomainFailure>) -> Plan {
-        let zones: Vec<ZonePlan> = states
-            .into_iter()
-            .map(|s| {
-                let (rrsets, error) = match &s.current {
-                    Ok(current) => (
-                        s.target
-                            .domains
-                            .iter()
-                            .zip(current)
-                            .map(|(d, cur)| diff(&d.owner(), cur, &d.records, d.prune))
-                            .collect(),
-                        None,
-                    ),
-                    Err(e) => (Vec::new(), Some(Problem::from(e))),
-                };
-                ZonePlan {
-                    origin: s.target.origin(),
-                    rrsets,
-                    error,
-                    target: s.target,
-                }
-            })
-            .collect();
-        let failed_domains = failures
-            .iter()
-            .map(|f| DomainProblem {
-                domain: f.domain.clone(),
-                problem: Problem::from(&f.error),
-            })
-            .collect();
-        let state_sha256 = state_sha256(
-            zones
-                .iter()
-                .map(|z: &ZonePlan| (&z.origin.zone, z.rrsets.as_slice())),
-        );
-        Plan {
-            schema: SCHEMA_VERSION,
-            kmsdns_version: env!("CARGO_PKG_VERSION").to_string(),
-            config_file: config.path.display().to_string(),
-            config_sha256: config.sha256.clone(),
-            state_sha256,
-            zones,
-            failed_domains,
+/// Diffs the observed state against the desired records, zone by zone, in the order of
+/// `observed`.
+pub fn diff(desired: &DesiredState, observed: &ObservedState) -> Plan {
+    let by_name: HashMap<&Fqdn, &Domain> = desired.domains.iter().map(|d| (&d.name, d)).collect();
+    let zones: Vec<ZonePlan> = observed
+        .zones
+        .iter()
+        .map(|z| {
+            let rrsets = if z.error.is_some() {
+                Vec::new()
+            } else {
+                z.rrsets
+                    .iter()
+                    .filter_map(|o| {
+                        let d = by_name.get(&o.domain)?;
+                        Some(diff_rrset(&d.owner(), &o.records, &d.records, d.prune))
+                    })
+                    .collect()
+            };
+            ZonePlan {
+                target: z.target.clone(),
+                rrsets,
+                error: z.error.clone(),
+            }
+        })
+        .collect();
+    let state_sha256 = state_sha256(&zones);
+    Plan {
+        schema: SCHEMA_VERSION,
+        kmsdns_version: env!("CARGO_PKG_VERSION").to_string(),
+        config_file: desired.path.display().to_string(),
+        config_sha256: desired.sha256.clone(),
+        state_sha256,
+        zones,
+        failed_domains: observed.failed_domains.clone(),
+    }
+}
+
+/// SHA-256 over the current records of every RRset of every zone, in plan order: lets `apply
+/// PLAN.json` detect a plan file whose state was edited by hand.
+pub fn state_sha256(zones: &[ZonePlan]) -> String {
+    let mut text = String::new();
+    for z in zones {
+        text.push_str(&format!("zone {}\n", z.target.zone));
+        for r in &z.rrsets {
+            text.push_str(&format!("rrset {}\n", r.owner));
+            for rec in &r.current {
+                text.push_str(&format!("{rec}\n"));
+            }
         }
     }
+    crate::config::sha256_hex(text.as_bytes())
+}
 
+impl Plan {
     pub fn totals(&self) -> Totals {
         let mut t = Totals::default();
         for c in self
@@ -204,3 +159,6 @@ impl Plan {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests;

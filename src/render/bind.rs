@@ -4,9 +4,9 @@
 //! absolute, so the lines mean the same wherever they are appended.
 
 use super::{Rendered, Section, ZoneGroup, display_domain, header, relative_owner};
-use crate::config::Config;
+use crate::model::DesiredState;
 
-pub fn render(config: &Config, groups: &[ZoneGroup<'_>]) -> Rendered {
+pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Rendered {
     let header = header(
         ";",
         "BIND zone-file lines: the _vlmcs._tcp SRV records of the KMS hosts (Microsoft KMS activation).",

@@ -1,6 +1,6 @@
-//! Renderers: pure functions of the validated configuration. They never touch the network.
+//! Renderers: pure functions of the desired state. They never touch the network.
 //!
-//! Each format module turns a [`Config`] (already filtered into [`ZoneGroup`]s) into a
+//! Each format module turns a [`DesiredState`] (already filtered into [`ZoneGroup`]s) into a
 //! [`Rendered`] document: a header comment and one section per zone (per KMS host for the
 //! registry format). On stdout the sections follow the header; with `--out-dir` each section
 //! becomes a file that starts with the header. Reading key files (for
@@ -13,9 +13,7 @@ pub mod powershell;
 pub mod registry;
 pub mod table;
 
-use crate::config::{Config, Domain, KeySpec, ServerAddress, ServerSpec};
-use crate::error::{Error, Result};
-use crate::model::Fqdn;
+use crate::model::{DesiredState, Domain, Fqdn, KeySpec, ServerAddress, ServerSpec};
 
 /// The kmsdns version written into every output header.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -32,8 +30,11 @@ pub struct ZoneGroup<'a> {
 }
 
 /// Groups the configuration's domains by zone, keeping the file's order. With `only`, keeps
-/// that zone alone; an unknown zone is a usage error that names the valid ones.
-pub fn zone_groups<'a>(config: &'a Config, only: Option<&Fqdn>) -> Result<Vec<ZoneGroup<'a>>> {
+/// that zone alone; an unknown zone is an error that names the valid ones.
+pub fn zone_groups<'a>(
+    config: &'a DesiredState,
+    only: Option<&Fqdn>,
+) -> Result<Vec<ZoneGroup<'a>>, String> {
     let mut groups: Vec<ZoneGroup<'a>> = Vec::new();
     for d in &config.domains {
         let zone = d.zone.clone().unwrap_or_else(|| d.name.clone());
@@ -65,14 +66,12 @@ pub fn zone_groups<'a>(config: &'a Config, only: Option<&Fqdn>) -> Result<Vec<Zo
             }
         })
         .collect();
-    Err(Error::Usage {
-        message: format!(
-            "unknown zone `{}` for --zone; the zones in {} are: {}",
-            only.as_str(),
-            config.path.display(),
-            valid.join(", ")
-        ),
-    })
+    Err(format!(
+        "unknown zone `{}` for --zone; the zones in {} are: {}",
+        only.as_str(),
+        config.path.display(),
+        valid.join(", ")
+    ))
 }
 
 /// One output unit: a zone (or, for the registry, a KMS host).
@@ -128,7 +127,7 @@ impl Rendered {
 
 /// The header every output starts with: what it is, which kmsdns and config made it, and
 /// how to apply it. `comment` is the format's comment prefix (`;`, `#`, `//`).
-pub fn header(comment: &str, what: &str, config: &Config, apply: &[&str]) -> String {
+pub fn header(comment: &str, what: &str, config: &DesiredState, apply: &[&str]) -> String {
     let mut out = String::new();
     out.push_str(&format!("{comment} {what}\n"));
     out.push_str(&format!(
@@ -143,32 +142,23 @@ pub fn header(comment: &str, what: &str, config: &Config, apply: &[&str]) -> Str
 }
 
 /// The server a domain's updates go to, when configured.
-pub fn domain_server<'a>(config: &'a Config, domain: &Domain) -> Option<&'a ServerSpec> {
-    domain
-        .server
-        .as_deref()
-        .and_then(|id| config.servers.get(id))
+pub fn domain_server<'a>(config: &'a DesiredState, domain: &Domain) -> Option<&'a ServerSpec> {
+    config.server_of(domain)
 }
 
 /// The TSIG key that signs a domain's updates: its server's key, else `[defaults].key`.
-pub fn domain_key<'a>(config: &'a Config, domain: &Domain) -> Option<&'a KeySpec> {
-    config.key_for_server(domain_server(config, domain))
+pub fn domain_key<'a>(config: &'a DesiredState, domain: &Domain) -> Option<&'a KeySpec> {
+    config.key_of(domain)
 }
 
 /// The server's host part without the port: an IP address or a name (no trailing dot).
 pub fn server_host(address: &ServerAddress) -> String {
-    match address {
-        ServerAddress::Socket(a) => a.ip().to_string(),
-        ServerAddress::Name { host, .. } => host.as_str().to_string(),
-    }
+    address.host()
 }
 
 /// The server's port.
 pub fn server_port(address: &ServerAddress) -> u16 {
-    match address {
-        ServerAddress::Socket(a) => a.port(),
-        ServerAddress::Name { port, .. } => *port,
-    }
+    address.port()
 }
 
 /// `corp.example.com` or `xn--bcher-kva.example (bücher.example)`.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{Rendered, Section, ZoneGroup, display_domain, domain_key, header};
-use crate::config::{Config, KeySource, KeySpec};
+use crate::model::{DesiredState, KeySource, KeySpec};
 
 /// Choices of `render named-conf`.
 #[derive(Clone, Debug, Default)]
@@ -17,7 +17,11 @@ pub struct NamedConfOptions {
     pub inline_keys: BTreeMap<String, String>,
 }
 
-pub fn render(config: &Config, groups: &[ZoneGroup<'_>], opts: &NamedConfOptions) -> Rendered {
+pub fn render(
+    config: &DesiredState,
+    groups: &[ZoneGroup<'_>],
+    opts: &NamedConfOptions,
+) -> Rendered {
     let header = header(
         "//",
         "named.conf statements: a TSIG key and least-privilege update rights for the KMS _vlmcs._tcp SRV records.",
@@ -42,7 +46,7 @@ pub fn render(config: &Config, groups: &[ZoneGroup<'_>], opts: &NamedConfOptions
 }
 
 /// The keys the rendered zones use, in order of first use, without duplicates.
-fn used_keys<'a>(config: &'a Config, groups: &[ZoneGroup<'_>]) -> Vec<&'a KeySpec> {
+fn used_keys<'a>(config: &'a DesiredState, groups: &[ZoneGroup<'_>]) -> Vec<&'a KeySpec> {
     let mut keys: Vec<&KeySpec> = Vec::new();
     for d in groups.iter().flat_map(|g| &g.domains) {
         if let Some(k) = domain_key(config, d)
@@ -54,7 +58,11 @@ fn used_keys<'a>(config: &'a Config, groups: &[ZoneGroup<'_>]) -> Vec<&'a KeySpe
     keys
 }
 
-fn key_statements(config: &Config, groups: &[ZoneGroup<'_>], opts: &NamedConfOptions) -> String {
+fn key_statements(
+    config: &DesiredState,
+    groups: &[ZoneGroup<'_>],
+    opts: &NamedConfOptions,
+) -> String {
     let mut out = String::new();
     let keys = used_keys(config, groups);
     if keys.is_empty() {
@@ -98,7 +106,11 @@ fn key_statements(config: &Config, groups: &[ZoneGroup<'_>], opts: &NamedConfOpt
 }
 
 /// One `zone` statement with the update rights for its managed domains.
-pub fn zone_statement(config: &Config, group: &ZoneGroup<'_>, opts: &NamedConfOptions) -> String {
+pub fn zone_statement(
+    config: &DesiredState,
+    group: &ZoneGroup<'_>,
+    opts: &NamedConfOptions,
+) -> String {
     let zone = group.zone.as_str();
     let mut out = String::new();
     if group.configured {
@@ -201,104 +213,4 @@ fn comment(out: &mut String, indent: &str, lines: &[&str]) {
 /// Quotes for a named.conf string.
 fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
-}
-
-/// Finds the `key "NAME" { … };` statement for `name` in a BIND key file's text and returns
-/// it verbatim. Comments (`#`, `//`, `/* */`) and quoted strings are skipped while scanning.
-pub fn extract_key_statement(text: &str, name: &str) -> Option<String> {
-    let want = name.trim_end_matches('.').to_ascii_lowercase();
-    let tokens = tokenize(text);
-    let mut i = 0;
-    while i < tokens.len() {
-        let (start, tok) = &tokens[i];
-        if tok.eq_ignore_ascii_case("key")
-            && let Some((_, key_name)) = tokens.get(i + 1)
-            && key_name
-                .trim_matches('"')
-                .trim_end_matches('.')
-                .to_ascii_lowercase()
-                == want
-            && tokens.get(i + 2).is_some_and(|(_, t)| t == "{")
-        {
-            let mut depth = 0usize;
-            for (pos, t) in &tokens[i + 2..] {
-                match t.as_str() {
-                    "{" => depth += 1,
-                    "}" => depth = depth.saturating_sub(1),
-                    ";" if depth == 0 => return Some(text[*start..=*pos].to_string()),
-                    _ => {}
-                }
-            }
-            return None;
-        }
-        i += 1;
-    }
-    None
-}
-
-/// Splits named.conf text into (byte offset, token); punctuation `{ } ;` are tokens.
-fn tokenize(text: &str) -> Vec<(usize, String)> {
-    let b = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c.is_ascii_whitespace() {
-            i += 1;
-        } else if c == b'#' || (c == b'/' && b.get(i + 1) == Some(&b'/')) {
-            while i < b.len() && b[i] != b'\n' {
-                i += 1;
-            }
-        } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
-            i += 2;
-            while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
-                i += 1;
-            }
-            i += 2;
-        } else if c == b'"' {
-            let start = i;
-            i += 1;
-            while i < b.len() && b[i] != b'"' {
-                if b[i] == b'\\' {
-                    i += 1;
-                }
-                i += 1;
-            }
-            i += 1;
-            out.push((start, text[start..i.min(b.len())].to_string()));
-        } else if matches!(c, b'{' | b'}' | b';') {
-            out.push((i, (c as char).to_string()));
-            i += 1;
-        } else {
-            let start = i;
-            while i < b.len()
-                && !b[i].is_ascii_whitespace()
-                && !matches!(b[i], b'{' | b'}' | b';' | b'"')
-            {
-                i += 1;
-            }
-            out.push((start, text[start..i].to_string()));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn copies_the_key_statement_verbatim() {
-        let text = "# made by tsig-keygen\nkey \"other\" {\n\talgorithm hmac-sha256;\n\tsecret \"AAAA\";\n};\n\
-                    key \"kms-update\" {\n\talgorithm hmac-sha256;\n\tsecret \"c2VjcmV0\";\n};\n";
-        assert_eq!(
-            extract_key_statement(text, "kms-update").as_deref(),
-            Some("key \"kms-update\" {\n\talgorithm hmac-sha256;\n\tsecret \"c2VjcmV0\";\n};")
-        );
-        assert_eq!(extract_key_statement(text, "missing"), None);
-        assert_eq!(
-            extract_key_statement("// key \"x\" { };\nkey x { secret \"s\"; };", "x").as_deref(),
-            Some("key x { secret \"s\"; };")
-        );
-    }
 }

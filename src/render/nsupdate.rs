@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use super::{Rendered, Section, ZoneGroup, display_domain, domain_key, domain_server, header};
 use super::{server_host, server_port};
-use crate::config::{Config, Domain, KeySource, KeySpec, Transport};
+use crate::model::{DesiredState, Domain, KeySource, KeySpec, Transport};
 use crate::model::{Fqdn, SrvRecord};
 
 /// Live `_vlmcs._tcp` records, keyed by owner name (`_vlmcs._tcp.<domain>`); an owner that is
@@ -21,7 +21,7 @@ pub type CurrentState = BTreeMap<Fqdn, Vec<SrvRecord>>;
 /// The script for every zone; with `current` (from a saved plan) each RRset gets `prereq`
 /// lines for the records it was read with.
 pub fn render(
-    config: &Config,
+    config: &DesiredState,
     groups: &[ZoneGroup<'_>],
     current: Option<&CurrentState>,
 ) -> Rendered {
@@ -72,12 +72,12 @@ pub fn render(
     Rendered { header, sections }
 }
 
-fn has_server(config: &Config, g: &ZoneGroup<'_>) -> bool {
+fn has_server(config: &DesiredState, g: &ZoneGroup<'_>) -> bool {
     g.domains.iter().any(|d| domain_server(config, d).is_some())
 }
 
 /// True when a later batch lacks a `server`/`zone` line an earlier batch set.
-fn sticky_conflict(config: &Config, ordered: &[&ZoneGroup<'_>]) -> bool {
+fn sticky_conflict(config: &DesiredState, ordered: &[&ZoneGroup<'_>]) -> bool {
     let mut server_set = false;
     let mut zone_set = false;
     for g in ordered {
@@ -94,7 +94,7 @@ fn sticky_conflict(config: &Config, ordered: &[&ZoneGroup<'_>]) -> bool {
 }
 
 /// The group's domains split by server (one update message each), serverless first.
-fn batches<'a>(config: &Config, group: &ZoneGroup<'a>) -> Vec<Vec<&'a Domain>> {
+fn batches<'a>(config: &DesiredState, group: &ZoneGroup<'a>) -> Vec<Vec<&'a Domain>> {
     let mut out: Vec<Vec<&'a Domain>> = Vec::new();
     for d in &group.domains {
         let server = domain_server(config, d).map(|s| &s.id);
@@ -113,7 +113,7 @@ fn batches<'a>(config: &Config, group: &ZoneGroup<'a>) -> Vec<Vec<&'a Domain>> {
 /// The script for one zone: `server`/`zone` lines, optional `prereq` lines from `current`,
 /// deletes and adds per domain, and one `send` per server.
 pub fn zone_script(
-    config: &Config,
+    config: &DesiredState,
     group: &ZoneGroup<'_>,
     current: Option<&CurrentState>,
 ) -> String {
@@ -240,7 +240,7 @@ prune = false
 
     #[test]
     fn current_state_adds_prerequisites() {
-        let config = Config::from_str(Path::new("t.toml"), CONFIG).unwrap();
+        let config = crate::config::from_str(Path::new("t.toml"), CONFIG).unwrap();
         let groups = zone_groups(&config, None).unwrap();
         let lab = Fqdn::parse_domain("lab.example.com").unwrap().kms_owner();
         let old = SrvRecord {

@@ -5,10 +5,10 @@
 //! file's own targets without), and adds the missing ones. Running it twice changes nothing.
 
 use super::{Rendered, Section, ZoneGroup, display_domain, domain_server, header, server_host};
-use crate::config::{Config, Domain};
 use crate::model::KMS_SERVICE;
+use crate::model::{DesiredState, Domain};
 
-pub fn render(config: &Config, groups: &[ZoneGroup<'_>]) -> Rendered {
+pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Rendered {
     let mut header = header(
         "#",
         "PowerShell for Microsoft DNS: the _vlmcs._tcp SRV records of the KMS hosts (Microsoft KMS activation).",
@@ -48,7 +48,7 @@ pub fn quote(s: &str) -> String {
 }
 
 /// The blocks of one zone.
-pub fn zone_script(config: &Config, group: &ZoneGroup<'_>) -> String {
+pub fn zone_script(config: &DesiredState, group: &ZoneGroup<'_>) -> String {
     let mut out = String::new();
     if group.configured {
         out.push_str(&format!("# ---- zone {}\n", display_domain(&group.zone)));
@@ -66,7 +66,7 @@ pub fn zone_script(config: &Config, group: &ZoneGroup<'_>) -> String {
     out
 }
 
-fn domain_block(out: &mut String, config: &Config, group: &ZoneGroup<'_>, d: &Domain) {
+fn domain_block(out: &mut String, config: &DesiredState, group: &ZoneGroup<'_>, d: &Domain) {
     let name = d
         .owner()
         .relative_to(&group.zone)

@@ -7,8 +7,8 @@
 //! ASCII (names are A-labels), which regedit imports like its own UTF-16 exports.
 
 use super::{Rendered, Section, ZoneGroup, header};
-use crate::config::{Config, Host};
 use crate::model::SrvRecord;
+use crate::model::{DesiredState, Host};
 
 /// The key newer Windows reads (Windows 7 / Server 2008 R2 and later).
 pub const SPP_KEY: &str =
@@ -28,7 +28,7 @@ pub struct RegistryOptions {
     pub disable_publishing: bool,
 }
 
-pub fn render(config: &Config, groups: &[ZoneGroup<'_>], opts: RegistryOptions) -> Rendered {
+pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>], opts: RegistryOptions) -> Rendered {
     let domains: Vec<_> = groups
         .iter()
         .flat_map(|g| g.domains.iter().copied())
@@ -60,7 +60,7 @@ pub fn render(config: &Config, groups: &[ZoneGroup<'_>], opts: RegistryOptions) 
 
 /// One complete `.reg` file, CRLF line endings.
 pub fn host_file(
-    config: &Config,
+    config: &DesiredState,
     host: &Host,
     served: &[(String, &SrvRecord)],
     opts: RegistryOptions,

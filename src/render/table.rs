@@ -1,13 +1,13 @@
 //! `render table` (alias `zone-summary`): domain → zone → server → targets, for reviews.
 
 use super::{Rendered, Section, ZoneGroup, display_domain, domain_server, header};
-use crate::config::Config;
+use crate::model::DesiredState;
 
 const COLUMNS: [&str; 9] = [
     "DOMAIN", "ZONE", "SERVER", "PRUNE", "TARGET", "PRIO", "WEIGHT", "PORT", "TTL",
 ];
 
-pub fn render(config: &Config, groups: &[ZoneGroup<'_>]) -> Rendered {
+pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Rendered {
     let mut header = header(
         "#",
         "KMS SRV records by zone: the _vlmcs._tcp records kmsdns keeps (for reviews).",
@@ -39,7 +39,7 @@ pub fn render(config: &Config, groups: &[ZoneGroup<'_>]) -> Rendered {
     Rendered { header, sections }
 }
 
-fn rows(config: &Config, g: &ZoneGroup<'_>) -> Vec<[String; 9]> {
+fn rows(config: &DesiredState, g: &ZoneGroup<'_>) -> Vec<[String; 9]> {
     let mut out = Vec::new();
     for d in &g.domains {
         let zone = match &d.zone {

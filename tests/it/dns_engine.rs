@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kmsdns::config::Transport;
 use kmsdns::dns::DnsError;
 use kmsdns::dns::client::DnsClient;
 use kmsdns::dns::keyfile::parse_key_file;
@@ -12,8 +11,9 @@ use kmsdns::dns::query::read_srv;
 use kmsdns::dns::transport::{Endpoint, Proto};
 use kmsdns::dns::tsig::{TsigError, TsigKey};
 use kmsdns::dns::update::{UpdateReceipt, build_update, send_update};
+use kmsdns::model::Transport;
 use kmsdns::model::{Fqdn, SrvRecord};
-use kmsdns::plan::diff;
+use kmsdns::plan::diff_rrset as diff;
 
 use crate::harness::{
     BindServer, Key, KnotServer, Policy, Server, ServerBuilder, SrvRr, ZoneBuilder,

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use assert_cmd::Command as CargoCommand;
 use data_encoding::BASE64;
-use kmsdns::config::{KeySource, KeySpec};
 use kmsdns::dns::tsig::{
-    self, DEFAULT_FUDGE, TsigError, TsigKey, parse_key_file, sign_reply, unix_now, verify_request,
+    DEFAULT_FUDGE, TsigError, TsigKey, parse_key_file, sign_reply, unix_now, verify_request,
 };
 use kmsdns::model::TsigAlgorithm;
+use kmsdns::model::{KeySource, KeySpec};
 
 /// What dig printed, and what we saw of its query.
 struct DigRun {
@@ -295,7 +295,7 @@ fn keygen_writes_a_private_file_named_accepts() {
         source: KeySource::File(file.clone()),
         algorithm: Some(TsigAlgorithm::HmacSha512),
     };
-    let key = tsig::load_key(&spec).unwrap();
+    let key = kmsdns::app::keys::load_key(&spec).unwrap();
     assert_eq!(BASE64.encode(key.secret.expose()), b64);
 
     // No overwrite without --force; with it, a new secret and still 0600.

@@ -8,7 +8,7 @@ use toml::de::{DeTable, DeValue};
 use super::Validator;
 use crate::config::raw::{RawDomain, RawHost, RawHostRef};
 use crate::config::schema;
-use crate::config::{Defaults, Domain, Host};
+use crate::model::{Defaults, Domain, Host};
 use crate::model::{Fqdn, SrvRecord};
 
 use super::{get, name_hint, normalise};

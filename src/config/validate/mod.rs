@@ -11,15 +11,17 @@ use toml::de::{DeTable, DeValue};
 use super::diag::Diagnostic;
 use super::raw::RawDefaults;
 use super::schema;
-use super::{Config, Defaults};
+use crate::model::{Defaults, DesiredState};
 use crate::model::{Fqdn, MAX_TTL, NameError};
 
 mod hosts;
 mod servers;
 
+pub use servers::parse_address;
+
 type Diags = Vec<Diagnostic>;
 
-pub fn validate(path: &Path, text: &str) -> Result<Config, Diags> {
+pub fn validate(path: &Path, text: &str) -> Result<DesiredState, Diags> {
     let mut diags = Diags::new();
     let doc = match DeTable::parse(text) {
         Ok(doc) => doc,
@@ -288,7 +290,7 @@ impl Validator {
         }
     }
 
-    fn build(&mut self, path: &Path, doc: &DeTable<'_>) -> Config {
+    fn build(&mut self, path: &Path, doc: &DeTable<'_>) -> DesiredState {
         let defaults = self.defaults(doc);
         let keys = self.keys(doc);
         let servers = self.servers(doc);
@@ -355,7 +357,7 @@ impl Validator {
             }
             domain_list.push(d);
         }
-        Config {
+        DesiredState {
             path: path.to_path_buf(),
             defaults: defaults.0,
             keys,

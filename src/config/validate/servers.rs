@@ -10,8 +10,9 @@ use toml::de::DeTable;
 use super::Validator;
 use crate::config::raw::{RawKey, RawServer};
 use crate::config::schema;
-use crate::config::{KeySource, KeySpec, ServerAddress, ServerSpec, Transport};
-use crate::model::{Fqdn, TsigAlgorithm};
+use crate::model::{
+    Fqdn, KeySource, KeySpec, ServerAddress, ServerSpec, Transport, TsigAlgorithm, parse_key_name,
+};
 
 impl Validator {
     pub(super) fn keys(&mut self, doc: &DeTable<'_>) -> BTreeMap<String, KeySpec> {
@@ -23,14 +24,15 @@ impl Validator {
             else {
                 continue;
             };
-            let name = match &raw.name {
-                Some(n) => n.get_ref().trim_end_matches('.').to_string(),
-                None => id.clone(),
+            let given = raw.name.as_ref().map_or(id.as_str(), |n| n.get_ref());
+            let name = match parse_key_name(given) {
+                Ok(n) => n,
+                Err(why) => {
+                    let name_span = raw.name.as_ref().map_or(v.span(), |n| n.span());
+                    self.err(name_span, format!("{path}.name"), format!("`{given}` is not a valid TSIG key name: {why}"), "use letters, digits, hyphens, underscores and dots, like kms-update or kms-update.example.com (labels of at most 63 octets)");
+                    given.to_string()
+                }
             };
-            let name_span = raw.name.as_ref().map_or(v.span(), |n| n.span());
-            if !valid_key_name(&name) {
-                self.err(name_span, format!("{path}.name"), format!("`{name}` is not a valid TSIG key name"), "use letters, digits, hyphens, underscores and dots, like kms-update or kms-update.example.com (labels of at most 63 octets)");
-            }
             let algorithm = match &raw.algorithm {
                 None => None,
                 Some(a) => match TsigAlgorithm::from_name(a.get_ref()) {
@@ -173,17 +175,6 @@ impl Validator {
         }
         out
     }
-}
-
-fn valid_key_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
 }
 
 /// Parses `host:port`, an IP address (v4, bare v6, `[v6]:port`) or a name; port defaults to 53.

@@ -10,34 +10,42 @@ use std::path::Path;
 use data_encoding::BASE64;
 
 use super::tsig::{KeyError, Secret, TsigKey, normalise_key_name};
-use crate::config::{KeySource, KeySpec};
 use crate::model::TsigAlgorithm;
 
-/// Loads the key a `[keys.<id>]` table points at: from a BIND key file or an environment
-/// variable. The secret never appears in an error or a log line.
-pub fn load_key(spec: &KeySpec) -> Result<TsigKey, KeyError> {
-    match &spec.source {
-        KeySource::File(path) => load_from_file(spec, path),
-        KeySource::Env(var) => {
-            let value = match std::env::var(var) {
-                Ok(v) => v,
-                Err(std::env::VarError::NotPresent) => String::new(),
-                Err(std::env::VarError::NotUnicode(_)) => {
-                    return Err(KeyError::EnvNotUnicode {
-                        var: var.clone(),
-                        key_id: spec.id.clone(),
-                    });
-                }
-            };
-            key_from_env_value(spec, var, &value)
-        }
-    }
+mod lexer;
+
+use lexer::{Lexer, Token, describe};
+
+/// Which key to load: the config's id for it (named in errors), its TSIG name and, when the
+/// config states it, its algorithm. The wire layer's own view of a key reference.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyRef<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub algorithm: Option<TsigAlgorithm>,
 }
 
-fn load_from_file(spec: &KeySpec, path: &Path) -> Result<TsigKey, KeyError> {
+/// Loads a key from the environment variable `var`: plain base64, or nsupdate's `-y` form.
+/// The secret never appears in an error or a log line.
+pub fn load_from_env(spec: &KeyRef<'_>, var: &str) -> Result<TsigKey, KeyError> {
+    let value = match std::env::var(var) {
+        Ok(v) => v,
+        Err(std::env::VarError::NotPresent) => String::new(),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(KeyError::EnvNotUnicode {
+                var: var.to_string(),
+                key_id: spec.id.to_string(),
+            });
+        }
+    };
+    key_from_env_value(spec, var, &value)
+}
+
+/// Loads the key `spec.name` from a BIND key file (several keys may share the file).
+pub fn load_from_file(spec: &KeyRef<'_>, path: &Path) -> Result<TsigKey, KeyError> {
     let text = std::fs::read_to_string(path).map_err(|source| KeyError::Read {
         path: path.to_path_buf(),
-        key_id: spec.id.clone(),
+        key_id: spec.id.to_string(),
         source,
     })?;
     warn_if_readable_by_others(path);
@@ -49,7 +57,7 @@ fn load_from_file(spec: &KeySpec, path: &Path) -> Result<TsigKey, KeyError> {
         .find(|k| k.name == wanted)
         .ok_or_else(|| KeyError::NotInFile {
             path: path.to_path_buf(),
-            key_id: spec.id.clone(),
+            key_id: spec.id.to_string(),
             name: wanted.clone(),
             found,
         })?;
@@ -58,7 +66,7 @@ fn load_from_file(spec: &KeySpec, path: &Path) -> Result<TsigKey, KeyError> {
     {
         return Err(KeyError::AlgorithmMismatch {
             path: path.to_path_buf(),
-            key_id: spec.id.clone(),
+            key_id: spec.id.to_string(),
             name: key.name.clone(),
             in_file: key.algorithm,
             configured,
@@ -89,7 +97,7 @@ fn warn_if_readable_by_others(_path: &Path) {}
 /// Interprets an environment variable's value: plain base64, or nsupdate's `-y` form
 /// `[alg:]name:secret`.
 pub(crate) fn key_from_env_value(
-    spec: &KeySpec,
+    spec: &KeyRef<'_>,
     var: &str,
     value: &str,
 ) -> Result<TsigKey, KeyError> {
@@ -97,12 +105,12 @@ pub(crate) fn key_from_env_value(
     if value.is_empty() {
         return Err(KeyError::EnvMissing {
             var: var.to_string(),
-            key_id: spec.id.clone(),
+            key_id: spec.id.to_string(),
         });
     }
     let fail = |message: String| KeyError::EnvValue {
         var: var.to_string(),
-        key_id: spec.id.clone(),
+        key_id: spec.id.to_string(),
         message,
     };
     // Base64 never contains ':', so its presence means the -y form.
@@ -143,144 +151,6 @@ pub(crate) fn key_from_env_value(
     };
     let secret = decode_secret(secret_text).map_err(|m| fail(format!("the secret {m}")))?;
     TsigKey::new(&expected, algorithm, secret)
-}
-
-/// One token of the named.conf grammar, with the line it starts on.
-#[derive(Debug, PartialEq, Eq)]
-enum Token {
-    Word(String),
-    Quoted(String),
-    Open,
-    Close,
-    Semi,
-}
-
-struct Lexer<'a> {
-    text: &'a [u8],
-    pos: usize,
-    line: usize,
-}
-
-impl<'a> Lexer<'a> {
-    fn new(text: &'a str) -> Self {
-        Lexer {
-            text: text.as_bytes(),
-            pos: 0,
-            line: 1,
-        }
-    }
-
-    fn peek_byte(&self, ahead: usize) -> Option<u8> {
-        self.text.get(self.pos + ahead).copied()
-    }
-
-    fn bump(&mut self) -> Option<u8> {
-        let b = self.peek_byte(0)?;
-        self.pos += 1;
-        if b == b'\n' {
-            self.line += 1;
-        }
-        Some(b)
-    }
-
-    /// Skips whitespace and comments; fails on an unterminated `/*`.
-    fn skip_trivia(&mut self) -> Result<(), (usize, String)> {
-        loop {
-            match (self.peek_byte(0), self.peek_byte(1)) {
-                (Some(b), _) if b.is_ascii_whitespace() => {
-                    self.bump();
-                }
-                (Some(b'#'), _) | (Some(b'/'), Some(b'/')) => {
-                    while let Some(b) = self.peek_byte(0) {
-                        if b == b'\n' {
-                            break;
-                        }
-                        self.bump();
-                    }
-                }
-                (Some(b'/'), Some(b'*')) => {
-                    let start = self.line;
-                    self.bump();
-                    self.bump();
-                    loop {
-                        match (self.peek_byte(0), self.peek_byte(1)) {
-                            (Some(b'*'), Some(b'/')) => {
-                                self.bump();
-                                self.bump();
-                                break;
-                            }
-                            (Some(_), _) => {
-                                self.bump();
-                            }
-                            (None, _) => {
-                                return Err((
-                                    start,
-                                    "a `/*` comment is never closed: add `*/`".to_string(),
-                                ));
-                            }
-                        }
-                    }
-                }
-                _ => return Ok(()),
-            }
-        }
-    }
-
-    /// The next token and its line, or `None` at the end of the text.
-    fn next(&mut self) -> Result<Option<(usize, Token)>, (usize, String)> {
-        self.skip_trivia()?;
-        let line = self.line;
-        let Some(b) = self.bump() else {
-            return Ok(None);
-        };
-        let token = match b {
-            b'{' => Token::Open,
-            b'}' => Token::Close,
-            b';' => Token::Semi,
-            b'"' => {
-                let mut s = Vec::new();
-                loop {
-                    match self.bump() {
-                        Some(b'"') => break,
-                        Some(b'\\') => match self.bump() {
-                            Some(c) => s.push(c),
-                            None => break,
-                        },
-                        Some(c) => s.push(c),
-                        None => {
-                            return Err((
-                                line,
-                                "a quoted string is never closed: add the closing `\"`".to_string(),
-                            ));
-                        }
-                    }
-                }
-                Token::Quoted(String::from_utf8_lossy(&s).into_owned())
-            }
-            _ => {
-                let start = self.pos - 1;
-                while let Some(c) = self.peek_byte(0) {
-                    if c.is_ascii_whitespace() || matches!(c, b'{' | b'}' | b';' | b'"') {
-                        break;
-                    }
-                    self.bump();
-                }
-                Token::Word(String::from_utf8_lossy(&self.text[start..self.pos]).into_owned())
-            }
-        };
-        Ok(Some((line, token)))
-    }
-}
-
-fn describe(token: &Option<(usize, Token)>) -> String {
-    match token {
-        None => "the end of the file".to_string(),
-        Some((_, Token::Word(w))) => format!("`{w}`"),
-        Some((_, Token::Quoted(_))) => "a quoted string".to_string(),
-        Some((_, Token::Open)) => "`{`".to_string(),
-        Some((_, Token::Close)) => "`}`".to_string(),
-        Some((_, Token::Semi)) => "`;`".to_string(),
-    }
 }
 
 /// Parses every `key` statement of a BIND key file. `path` only names the file in errors.
@@ -455,6 +325,42 @@ pub fn parse_key_file(path: &Path, text: &str) -> Result<Vec<TsigKey>, KeyError>
         ));
     }
     Ok(keys)
+}
+
+/// Finds the `key "NAME" { … };` statement for `name` in a BIND key file's text and returns
+/// it verbatim (for `render named-conf --include-secret`). Comments and quoted strings are
+/// skipped with the same lexer that reads key files.
+pub fn extract_key_statement(text: &str, name: &str) -> Option<String> {
+    let want = name.trim_end_matches('.').to_ascii_lowercase();
+    let mut lexer = Lexer::new(text);
+    let mut tokens = Vec::new();
+    while let Ok(Some((_, span, token))) = lexer.next_spanned() {
+        tokens.push((span, token));
+    }
+    let matches_name = |t: &Token| match t {
+        Token::Word(n) | Token::Quoted(n) => n.trim_end_matches('.').eq_ignore_ascii_case(&want),
+        _ => false,
+    };
+    for (i, (span, token)) in tokens.iter().enumerate() {
+        let is_key = matches!(token, Token::Word(w) if w.eq_ignore_ascii_case("key"));
+        if !(is_key
+            && tokens.get(i + 1).is_some_and(|(_, t)| matches_name(t))
+            && tokens.get(i + 2).is_some_and(|(_, t)| *t == Token::Open))
+        {
+            continue;
+        }
+        let mut depth = 0usize;
+        for (end, t) in &tokens[i + 2..] {
+            match t {
+                Token::Open => depth += 1,
+                Token::Close => depth = depth.saturating_sub(1),
+                Token::Semi if depth == 0 => return Some(text[span.start..end.end].to_string()),
+                _ => {}
+            }
+        }
+        return None;
+    }
+    None
 }
 
 /// Parses an algorithm name; hmac-md5 and unknown names get a message that lists the valid ones.

@@ -69,12 +69,40 @@ fn errors_name_the_line_and_never_the_secret() {
     assert!(msg.contains("`options`"), "{msg}");
 }
 
-fn spec(name: &str, source: KeySource, algorithm: Option<TsigAlgorithm>) -> KeySpec {
-    KeySpec {
-        id: "kms".to_string(),
+/// Where a test key comes from (the config's `KeySource`, which this layer does not know).
+enum KeySource {
+    File(std::path::PathBuf),
+    Env(String),
+}
+
+struct Spec {
+    name: String,
+    source: KeySource,
+    algorithm: Option<TsigAlgorithm>,
+}
+
+impl Spec {
+    fn key_ref(&self) -> KeyRef<'_> {
+        KeyRef {
+            id: "kms",
+            name: &self.name,
+            algorithm: self.algorithm,
+        }
+    }
+}
+
+fn spec(name: &str, source: KeySource, algorithm: Option<TsigAlgorithm>) -> Spec {
+    Spec {
         name: name.to_string(),
         source,
         algorithm,
+    }
+}
+
+fn load_key(s: &Spec) -> Result<TsigKey, KeyError> {
+    match &s.source {
+        KeySource::File(p) => load_from_file(&s.key_ref(), p),
+        KeySource::Env(v) => load_from_env(&s.key_ref(), v),
     }
 }
 
@@ -116,14 +144,15 @@ fn env_values_in_both_forms() {
     let b64 = BASE64.encode(k.secret.expose());
     let s = |alg| spec("kms", KeySource::Env("V".to_string()), alg);
 
-    let plain = key_from_env_value(&s(None), "V", &b64).unwrap();
+    let plain = key_from_env_value(&s(None).key_ref(), "V", &b64).unwrap();
     assert_eq!(plain.algorithm, TsigAlgorithm::HmacSha256);
     assert_eq!(plain.secret, k.secret);
-    let plain = key_from_env_value(&s(Some(TsigAlgorithm::HmacSha384)), "V", &b64).unwrap();
+    let plain =
+        key_from_env_value(&s(Some(TsigAlgorithm::HmacSha384)).key_ref(), "V", &b64).unwrap();
     assert_eq!(plain, k);
-    let y = key_from_env_value(&s(None), "V", &format!("hmac-sha384:KMS:{b64}")).unwrap();
+    let y = key_from_env_value(&s(None).key_ref(), "V", &format!("hmac-sha384:KMS:{b64}")).unwrap();
     assert_eq!(y, k);
-    let y = key_from_env_value(&s(None), "V", &format!("kms:{b64}")).unwrap();
+    let y = key_from_env_value(&s(None).key_ref(), "V", &format!("kms:{b64}")).unwrap();
     assert_eq!(y.algorithm, TsigAlgorithm::HmacSha256);
 
     let errors = [
@@ -138,7 +167,7 @@ fn env_values_in_both_forms() {
         (s(None), "  ".to_string(), "not set or empty"),
     ];
     for (sp, value, want) in errors {
-        let err = key_from_env_value(&sp, "V", &value)
+        let err = key_from_env_value(&sp.key_ref(), "V", &value)
             .unwrap_err()
             .to_string();
         assert!(err.contains(want), "{err}");
@@ -154,5 +183,20 @@ fn env_values_in_both_forms() {
     assert!(
         err.contains("KMSDNS_TEST_SURELY_UNSET_VARIABLE") && err.contains("`kms`"),
         "{err}"
+    );
+}
+
+#[test]
+fn copies_the_key_statement_verbatim() {
+    let text = "# made by tsig-keygen\nkey \"other\" {\n\talgorithm hmac-sha256;\n\tsecret \"AAAA\";\n};\n\
+                key \"kms-update\" {\n\talgorithm hmac-sha256;\n\tsecret \"c2VjcmV0\";\n};\n";
+    assert_eq!(
+        extract_key_statement(text, "kms-update").as_deref(),
+        Some("key \"kms-update\" {\n\talgorithm hmac-sha256;\n\tsecret \"c2VjcmV0\";\n};")
+    );
+    assert_eq!(extract_key_statement(text, "missing"), None);
+    assert_eq!(
+        extract_key_statement("// key \"x\" { };\nkey x { secret \"s\"; };", "x").as_deref(),
+        Some("key x { secret \"s\"; };")
     );
 }

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 
-pub use super::keyfile::{load_key, parse_key_file};
+pub use super::keyfile::parse_key_file;
 use crate::model::TsigAlgorithm;
 
 /// The fudge (allowed clock skew, seconds) kmsdns signs with; RFC 8945 §10 recommends 300.

@@ -1,13 +1,12 @@
 //! Human-readable output of plans and apply results (the JSON form is the serde form of
-//! [`Plan`]).
+//! [`Plan`]): one reader of the plain data among others.
 
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use crate::apply::{ZoneOutcome, ZoneReport};
+use crate::app::{Change, Plan, ZoneOutcome, ZoneReport, ZoneSync};
 use crate::model::SrvRecord;
-use crate::plan::{Change, Plan};
 
 fn color(c: AnsiColor) -> Style {
     Style::new().fg_color(Some(c.into()))
@@ -40,8 +39,8 @@ pub fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
         Style::new().dimmed(),
     );
     for z in &plan.zones {
-        let o = &z.origin;
-        let key = o
+        let (o, server) = (&z.target, &z.target.server);
+        let key = server
             .key
             .as_deref()
             .map_or("unsigned".to_string(), |k| format!("key {k}"));
@@ -54,8 +53,8 @@ pub fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
             } else {
                 "configured"
             },
-            o.server,
-            if o.server_discovered {
+            server.label,
+            if server.discovered {
                 "discovered: SOA MNAME"
             } else {
                 "configured"
@@ -156,6 +155,46 @@ pub fn write_apply_summary(out: &mut impl Write, reports: &[ZoneReport]) -> io::
                 out,
                 "  {red}failed{red:#}     {} via {}: {}\n             hint: {}",
                 r.zone, r.server, p.message, p.hint
+            )?,
+        }
+    }
+    Ok(())
+}
+
+/// Writes what `--wait` found for each applied zone.
+pub fn write_wait(
+    out: &mut impl Write,
+    synced: &[ZoneSync],
+    limit: std::time::Duration,
+) -> io::Result<()> {
+    for z in synced {
+        match &z.servers {
+            Ok(list) => {
+                for s in list {
+                    let state = match (s.address, s.serial) {
+                        (None, _) => "no address found".to_string(),
+                        (Some(a), None) => format!("{a}: no answer"),
+                        (Some(a), Some(got)) => format!("{a}: serial {got}"),
+                    };
+                    let sync = if s.in_sync {
+                        "in sync,"
+                    } else {
+                        "NOT in sync,"
+                    };
+                    writeln!(out, "  {} NS {} {sync} {state}", z.zone, s.ns)?;
+                }
+                if !z.ok() {
+                    writeln!(
+                        out,
+                        "  {}: not every name server serves serial {} after {limit:?}; check zone transfers (allow-transfer, also-notify) from the primary",
+                        z.zone, z.serial
+                    )?;
+                }
+            }
+            Err(e) => writeln!(
+                out,
+                "  {}: cannot check the name servers: {}",
+                z.zone, e.message
             )?,
         }
     }

@@ -1,4 +1,4 @@
-//! Pure values shared by every layer: DNS names, SRV records, the desired state.
+//! DNS names: client domains, zones, SRV targets and TSIG key names.
 //!
 //! Nothing here does I/O. Names are kept in their ASCII (A-label) form, lowercased,
 //! without the trailing dot; `Display` prints them absolute (with the dot).
@@ -165,6 +165,45 @@ impl Fqdn {
     }
 }
 
+/// Checks and normalises a TSIG key name (the one validator for config, key files, the
+/// environment and `keygen`): letters, digits, `-`, `_` and dots, labels of 1–63 octets, at
+/// most 255 octets on the wire. Returns it lowercased, without the trailing dot.
+pub fn parse_key_name(input: &str) -> Result<String, String> {
+    let name = input.trim();
+    let bare = name.strip_suffix('.').unwrap_or(name);
+    if bare.is_empty() {
+        return Err("the key name is empty".to_string());
+    }
+    if let Some(c) = bare
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "the key name `{name}` contains `{c}`; use letters, digits, `-`, `_` and dots"
+        ));
+    }
+    let mut wire = 1;
+    for label in bare.split('.') {
+        if label.is_empty() {
+            return Err(format!(
+                "the key name `{name}` has an empty label (two dots in a row, or a leading dot)"
+            ));
+        }
+        if label.len() > 63 {
+            return Err(format!(
+                "the key name `{name}` has a label longer than 63 octets"
+            ));
+        }
+        wire += label.len() + 1;
+    }
+    if wire > 255 {
+        return Err(format!(
+            "the key name `{name}` is longer than 255 octets on the wire"
+        ));
+    }
+    Ok(bare.to_ascii_lowercase())
+}
+
 impl fmt::Display for Fqdn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.", self.0)
@@ -183,32 +222,6 @@ impl<'de> Deserialize<'de> for Fqdn {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         Ok(Fqdn::from_ascii_unchecked(&s))
-    }
-}
-
-/// One SRV record of a `_vlmcs._tcp` RRset (RFC 2782), with its TTL.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct SrvRecord {
-    pub target: Fqdn,
-    pub port: u16,
-    pub priority: u16,
-    pub weight: u16,
-    pub ttl: u32,
-}
-
-impl SrvRecord {
-    /// RDATA in presentation form: `priority weight port target.`
-    pub fn rdata(&self) -> String {
-        format!(
-            "{} {} {} {}",
-            self.priority, self.weight, self.port, self.target
-        )
-    }
-}
-
-impl fmt::Display for SrvRecord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} IN SRV {}", self.ttl, self.rdata())
     }
 }
 
@@ -270,6 +283,17 @@ mod tests {
     }
 
     #[test]
+    fn key_names() {
+        assert_eq!(parse_key_name("KMS-Update.").unwrap(), "kms-update");
+        for ok in ["kms-update", "kms_update.example.", "a.b.c", "K1"] {
+            assert!(parse_key_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "a..b", "a b", "kms/update", "ä", &"a".repeat(64)] {
+            assert!(parse_key_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn relative_names() {
         let zone = Fqdn::parse_domain("example.com").unwrap();
         let owner = Fqdn::parse_domain("corp.example.com").unwrap().kms_owner();
@@ -284,75 +308,5 @@ mod tests {
                 .unwrap()
                 .is_at_or_below(&zone)
         );
-    }
-}
-
-/// TSIG MAC algorithms kmsdns can sign with (RFC 8945 §6; those ring implements).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub enum TsigAlgorithm {
-    /// Still listed by RFC 8945 but only for interoperability with old servers.
-    HmacSha1,
-    HmacSha256,
-    HmacSha384,
-    HmacSha512,
-}
-
-impl TsigAlgorithm {
-    pub const ALL: [TsigAlgorithm; 4] = [
-        TsigAlgorithm::HmacSha256,
-        TsigAlgorithm::HmacSha384,
-        TsigAlgorithm::HmacSha512,
-        TsigAlgorithm::HmacSha1,
-    ];
-
-    /// The algorithm's name as in BIND key files and on the wire (without the trailing dot).
-    pub fn name(self) -> &'static str {
-        match self {
-            TsigAlgorithm::HmacSha1 => "hmac-sha1",
-            TsigAlgorithm::HmacSha256 => "hmac-sha256",
-            TsigAlgorithm::HmacSha384 => "hmac-sha384",
-            TsigAlgorithm::HmacSha512 => "hmac-sha512",
-        }
-    }
-
-    /// Parses a BIND / nsupdate algorithm name, case-insensitively, trailing dot optional.
-    pub fn from_name(s: &str) -> Option<Self> {
-        let s = s.trim().trim_end_matches('.').to_ascii_lowercase();
-        Self::ALL.into_iter().find(|a| a.name() == s)
-    }
-
-    /// Output size of the hash in bytes: also the length of a generated secret.
-    pub fn output_len(self) -> usize {
-        match self {
-            TsigAlgorithm::HmacSha1 => 20,
-            TsigAlgorithm::HmacSha256 => 32,
-            TsigAlgorithm::HmacSha384 => 48,
-            TsigAlgorithm::HmacSha512 => 64,
-        }
-    }
-
-    pub fn is_legacy(self) -> bool {
-        self == TsigAlgorithm::HmacSha1
-    }
-
-    /// "hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha1 (legacy)" for error messages.
-    pub fn valid_list() -> String {
-        Self::ALL
-            .iter()
-            .map(|a| {
-                if a.is_legacy() {
-                    format!("{} (legacy)", a.name())
-                } else {
-                    a.name().to_string()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
-impl fmt::Display for TsigAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }

@@ -1,0 +1,246 @@
+//! Observing the live state: which zone each domain lives in, which server takes its updates
+//! (configured, or the SOA MNAME found through the resolver), which key signs, and the SRV
+//! RRsets that server holds now. Domains are grouped per zone and server; zones are read
+//! concurrently, bounded.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::NetOptions;
+use super::keys::KeyRing;
+use crate::dns::discovery::{self, ZoneInfo};
+use crate::dns::transport::Endpoint;
+use crate::dns::{DnsClient, DnsError, query};
+use crate::model::{
+    DesiredState, Domain, DomainProblem, Fqdn, ObservedRrset, ObservedState, ObservedZone, Problem,
+    ServerAddress, ServerTarget, Transport, ZoneTarget,
+};
+
+/// Per try, for primaries found from the SOA MNAME.
+const DISCOVERED_TIMEOUT_MS: u64 = 3000;
+
+/// A zone's target with the client that reaches it (secret included), for this process only.
+pub(crate) struct Placed {
+    pub target: ZoneTarget,
+    pub client: DnsClient,
+    pub domains: Vec<Domain>,
+}
+
+/// A client for a plan's or an observation's target, signing with `key`.
+pub(crate) fn client_for(
+    server: &ServerTarget,
+    key: Option<Arc<crate::dns::tsig::TsigKey>>,
+    opts: &NetOptions,
+) -> DnsClient {
+    let mut c = DnsClient::new(
+        Endpoint::new(
+            server.address,
+            server.transport,
+            std::time::Duration::from_millis(server.timeout_ms),
+        ),
+        server.label.clone(),
+        key,
+    );
+    c.clock = opts.clock.clone();
+    c
+}
+
+/// Reads every configured domain's live records.
+pub async fn observe(desired: &DesiredState, keys: &KeyRing, opts: &NetOptions) -> ObservedState {
+    let (placed, failed_domains) = place_all(desired, keys, opts).await;
+    let zones = read_zones(placed, opts).await;
+    ObservedState {
+        zones,
+        failed_domains,
+    }
+}
+
+/// Decides zone and server for every domain and groups the domains per zone and server.
+pub(crate) async fn place_all(
+    desired: &DesiredState,
+    keys: &KeyRing,
+    opts: &NetOptions,
+) -> (Vec<Placed>, Vec<DomainProblem>) {
+    let mut placed: Vec<Placed> = Vec::new();
+    let mut index: HashMap<(Fqdn, SocketAddr), usize> = HashMap::new();
+    let mut failed = Vec::new();
+    let resolver = discovery::resolver_client(opts.resolver, opts.clock.clone());
+    for domain in &desired.domains {
+        match place(desired, keys, opts, resolver.as_ref(), domain).await {
+            Ok(p) => {
+                let k = (p.target.zone.clone(), p.target.server.address);
+                match index.get(&k) {
+                    Some(&i) => placed[i].domains.push(domain.clone()),
+                    None => {
+                        index.insert(k, placed.len());
+                        placed.push(p);
+                    }
+                }
+            }
+            Err(problem) => failed.push(DomainProblem {
+                domain: domain.name.clone(),
+                problem,
+            }),
+        }
+    }
+    (placed, failed)
+}
+
+async fn place(
+    desired: &DesiredState,
+    keys: &KeyRing,
+    opts: &NetOptions,
+    resolver: Result<&DnsClient, &DnsError>,
+    domain: &Domain,
+) -> Result<Placed, Problem> {
+    let spec = desired.server_of(domain);
+    let key = match desired.key_for_server(spec) {
+        None => None,
+        Some(k) => {
+            match keys.by_id(&k.id) {
+                Some(Ok(key)) => Some(key.clone()),
+                Some(Err(e)) => {
+                    return Err(Problem {
+                    message: format!("cannot load TSIG key `{}`: {e}", k.id),
+                    hint: "fix the [keys.*] table, the key file it names or the environment variable".to_string(),
+                });
+                }
+                None => None,
+            }
+        }
+    };
+    let resolver_err = |e: &DnsError| {
+        Problem::from(&DnsError::Discovery {
+            name: domain.name.clone(),
+            reason: e.to_string(),
+        })
+    };
+    let problem = |e: DnsError| Problem::from(&e);
+    let (server, zone_info) = match spec {
+        Some(spec) => {
+            let address = match &spec.address {
+                ServerAddress::Socket(a) => *a,
+                ServerAddress::Name { host, port } => {
+                    let resolver = resolver.map_err(resolver_err)?;
+                    discovery::resolve_server(resolver, host, *port)
+                        .await
+                        .map_err(|e| Problem {
+                            message: format!(
+                                "cannot resolve the address of server `{}`: {e}",
+                                spec.id
+                            ),
+                            hint: e.hint(),
+                        })?
+                }
+            };
+            let server = ServerTarget {
+                label: format!("{} ({address})", spec.id),
+                address,
+                discovered: false,
+                transport: spec.transport,
+                timeout_ms: spec.timeout.as_millis() as u64,
+                key: key.as_ref().map(|k| k.name.clone()),
+            };
+            (server, None)
+        }
+        None => {
+            let resolver = resolver.map_err(resolver_err)?;
+            let start = domain.zone.clone().unwrap_or_else(|| domain.name.clone());
+            let info = discovery::find_zone(resolver, &start)
+                .await
+                .map_err(problem)?;
+            let ips = discovery::resolve_addresses(resolver, &info.mname)
+                .await
+                .map_err(problem)?;
+            let Some(ip) = ips.first() else {
+                return Err(problem(DnsError::Discovery {
+                    name: domain.name.clone(),
+                    reason: format!(
+                        "the primary {} (SOA MNAME of {}) has no A/AAAA record",
+                        info.mname, info.zone
+                    ),
+                }));
+            };
+            let address = SocketAddr::new(*ip, opts.discovered_port);
+            let server = ServerTarget {
+                label: format!("{} ({address})", info.mname.as_str()),
+                address,
+                discovered: true,
+                transport: Transport::Udp,
+                timeout_ms: DISCOVERED_TIMEOUT_MS,
+                key: key.as_ref().map(|k| k.name.clone()),
+            };
+            (server, Some(info))
+        }
+    };
+    let client = client_for(&server, key, opts);
+    let (zone, zone_discovered) = match (&domain.zone, zone_info) {
+        (Some(z), _) => (z.clone(), false),
+        (None, Some(ZoneInfo { zone, .. })) => (zone, true),
+        // A configured server knows its zones: ask it where the domain's zone starts.
+        (None, None) => (
+            discovery::find_zone(&client, &domain.name)
+                .await
+                .map_err(problem)?
+                .zone,
+            true,
+        ),
+    };
+    Ok(Placed {
+        target: ZoneTarget {
+            zone,
+            zone_discovered,
+            server,
+        },
+        client,
+        domains: vec![domain.clone()],
+    })
+}
+
+/// Reads the managed RRsets of every zone from its server, `opts.concurrency` zones at once;
+/// results come back in the order of `placed`.
+async fn read_zones(placed: Vec<Placed>, opts: &NetOptions) -> Vec<ObservedZone> {
+    let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let mut set = JoinSet::new();
+    for (i, p) in placed.into_iter().enumerate() {
+        let sem = sem.clone();
+        set.spawn(async move {
+            let _permit = sem.acquire_owned().await.expect("semaphore open");
+            (i, read_zone(p).await)
+        });
+    }
+    let mut out: Vec<(usize, ObservedZone)> = Vec::new();
+    while let Some(r) = set.join_next().await {
+        out.push(r.expect("state read task does not panic"));
+    }
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, z)| z).collect()
+}
+
+async fn read_zone(p: Placed) -> ObservedZone {
+    let mut rrsets = Vec::new();
+    let mut error = None;
+    for d in &p.domains {
+        match query::read_srv(&p.client, Some(&p.target.zone), &d.owner()).await {
+            Ok(records) => rrsets.push(ObservedRrset {
+                domain: d.name.clone(),
+                records,
+            }),
+            Err(e) => {
+                error = Some(Problem::from(&e));
+                rrsets.clear();
+                break;
+            }
+        }
+    }
+    ObservedZone {
+        domains: p.domains.iter().map(|d| d.name.clone()).collect(),
+        target: p.target,
+        rrsets,
+        error,
+    }
+}

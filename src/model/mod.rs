@@ -1,0 +1,16 @@
+//! Pure values shared by every layer: names, SRV records, the desired and the observed
+//! state. Nothing here does I/O.
+
+mod desired;
+mod name;
+mod observed;
+mod srv;
+
+pub use desired::{
+    Defaults, DesiredState, Domain, Host, KeySource, KeySpec, ServerAddress, ServerSpec,
+};
+pub use name::{Fqdn, KMS_DEFAULT_PORT, KMS_SERVICE, MAX_TTL, NameError, parse_key_name};
+pub use observed::{
+    DomainProblem, ObservedRrset, ObservedState, ObservedZone, Problem, ServerTarget, ZoneTarget,
+};
+pub use srv::{RrsetChange, SrvRecord, Transport, TsigAlgorithm};

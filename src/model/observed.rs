@@ -1,0 +1,78 @@
+//! The observed state: where each domain's records live and what the zone's server holds
+//! now. Built by `app::observe` from DNS reads; plain data, so plans and reports can carry it.
+
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Fqdn, SrvRecord, Transport};
+
+/// An error with the fix, for output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    pub message: String,
+    pub hint: String,
+}
+
+/// The server that takes one zone's updates, as plain data: everything needed to reach it
+/// and sign for it, except the secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerTarget {
+    /// How the user knows it: `id (address)` when configured, `mname (address)` when found
+    /// from the SOA.
+    #[serde(rename = "server")]
+    pub label: String,
+    #[serde(rename = "server_address")]
+    pub address: SocketAddr,
+    #[serde(rename = "server_discovered")]
+    pub discovered: bool,
+    pub transport: Transport,
+    /// Per try, in milliseconds.
+    pub timeout_ms: u64,
+    /// The TSIG key name on the wire; `None` = unsigned.
+    pub key: Option<String>,
+}
+
+/// One zone and its server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneTarget {
+    pub zone: Fqdn,
+    pub zone_discovered: bool,
+    #[serde(flatten)]
+    pub server: ServerTarget,
+}
+
+/// One `_vlmcs._tcp` RRset as read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedRrset {
+    /// The configured domain.
+    pub domain: Fqdn,
+    pub records: Vec<SrvRecord>,
+}
+
+/// What one zone's server holds for the managed domains of that zone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedZone {
+    pub target: ZoneTarget,
+    /// The managed domains of this zone, in configuration order.
+    pub domains: Vec<Fqdn>,
+    /// Per domain (same order), the records read; empty when `error` is set.
+    pub rrsets: Vec<ObservedRrset>,
+    /// Reading failed: nothing can be planned for this zone.
+    pub error: Option<Problem>,
+}
+
+/// A domain that could not be placed in a zone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainProblem {
+    pub domain: Fqdn,
+    #[serde(flatten)]
+    pub problem: Problem,
+}
+
+/// The live state of every configured domain, zone by zone.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedState {
+    pub zones: Vec<ObservedZone>,
+    pub failed_domains: Vec<DomainProblem>,
+}

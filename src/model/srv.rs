@@ -1,0 +1,157 @@
+//! SRV records, TSIG algorithms and transports: small values every layer shares.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::Fqdn;
+
+/// One SRV record of a `_vlmcs._tcp` RRset (RFC 2782), with its TTL.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SrvRecord {
+    pub target: Fqdn,
+    pub port: u16,
+    pub priority: u16,
+    pub weight: u16,
+    pub ttl: u32,
+}
+
+impl SrvRecord {
+    /// RDATA in presentation form: `priority weight port target.`
+    pub fn rdata(&self) -> String {
+        format!(
+            "{} {} {} {}",
+            self.priority, self.weight, self.port, self.target
+        )
+    }
+}
+
+impl fmt::Display for SrvRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} IN SRV {}", self.ttl, self.rdata())
+    }
+}
+
+/// TSIG MAC algorithms kmsdns can sign with (RFC 8945 §6; those ring implements).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum TsigAlgorithm {
+    /// Still listed by RFC 8945 but only for interoperability with old servers.
+    HmacSha1,
+    HmacSha256,
+    HmacSha384,
+    HmacSha512,
+}
+
+impl TsigAlgorithm {
+    pub const ALL: [TsigAlgorithm; 4] = [
+        TsigAlgorithm::HmacSha256,
+        TsigAlgorithm::HmacSha384,
+        TsigAlgorithm::HmacSha512,
+        TsigAlgorithm::HmacSha1,
+    ];
+
+    /// The algorithm's name as in BIND key files and on the wire (without the trailing dot).
+    pub fn name(self) -> &'static str {
+        match self {
+            TsigAlgorithm::HmacSha1 => "hmac-sha1",
+            TsigAlgorithm::HmacSha256 => "hmac-sha256",
+            TsigAlgorithm::HmacSha384 => "hmac-sha384",
+            TsigAlgorithm::HmacSha512 => "hmac-sha512",
+        }
+    }
+
+    /// Parses a BIND / nsupdate algorithm name, case-insensitively, trailing dot optional.
+    pub fn from_name(s: &str) -> Option<Self> {
+        let s = s.trim().trim_end_matches('.').to_ascii_lowercase();
+        Self::ALL.into_iter().find(|a| a.name() == s)
+    }
+
+    /// Output size of the hash in bytes: also the length of a generated secret.
+    pub fn output_len(self) -> usize {
+        match self {
+            TsigAlgorithm::HmacSha1 => 20,
+            TsigAlgorithm::HmacSha256 => 32,
+            TsigAlgorithm::HmacSha384 => 48,
+            TsigAlgorithm::HmacSha512 => 64,
+        }
+    }
+
+    pub fn is_legacy(self) -> bool {
+        self == TsigAlgorithm::HmacSha1
+    }
+
+    /// "hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha1 (legacy)" for error messages.
+    pub fn valid_list() -> String {
+        Self::ALL
+            .iter()
+            .map(|a| {
+                if a.is_legacy() {
+                    format!("{} (legacy)", a.name())
+                } else {
+                    a.name().to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl fmt::Display for TsigAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How messages reach a server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// UDP first, TCP when the reply is truncated or the message is too large for UDP.
+    #[default]
+    Udp,
+    /// TCP only.
+    Tcp,
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+        })
+    }
+}
+
+/// The changes to one `_vlmcs._tcp.<domain>` RRset, with the state they were planned from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RrsetChange {
+    pub owner: Fqdn,
+    /// The records read from the primary when the change was planned (the prerequisite).
+    pub seen: Vec<SrvRecord>,
+    pub delete: Vec<SrvRecord>,
+    pub add: Vec<SrvRecord>,
+}
+
+impl RrsetChange {
+    pub fn is_empty(&self) -> bool {
+        self.delete.is_empty() && self.add.is_empty()
+    }
+
+    /// The records the RRset must hold after the change: what was seen, minus deletes, plus
+    /// adds, sorted.
+    pub fn expected_after(&self) -> Vec<SrvRecord> {
+        let mut out: Vec<SrvRecord> = self
+            .seen
+            .iter()
+            .filter(|r| !self.delete.contains(r))
+            .cloned()
+            .collect();
+        for a in &self.add {
+            if !out.contains(a) {
+                out.push(a.clone());
+            }
+        }
+        out.sort();
+        out
+    }
+}

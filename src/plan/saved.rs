@@ -1,0 +1,57 @@
+//! Saved plans (`kmsdns plan --out FILE`): the one loader, used by `apply PLAN.json` and
+//! `render nsupdate --plan`. Reading the file is the caller's job; this checks the text.
+
+use super::{Plan, SCHEMA_VERSION, state_sha256};
+use crate::model::DesiredState;
+
+/// Why a saved plan cannot be used. Every case is detected before any packet is sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SavedPlanError {
+    #[error("{file} is not a kmsdns plan file: {reason}")]
+    NotAPlan { file: String, reason: String },
+    #[error(
+        "{file} has plan schema {found}, this kmsdns reads schema {SCHEMA_VERSION}: run `kmsdns plan --out` again"
+    )]
+    Schema { file: String, found: u32 },
+    #[error(
+        "the configuration {config} changed since the plan {file} was made; nothing was sent: run `kmsdns plan --out` again"
+    )]
+    ConfigChanged { file: String, config: String },
+    #[error(
+        "the plan {file} was modified after it was written (state hash mismatch); nothing was sent"
+    )]
+    Modified { file: String },
+}
+
+/// Parses a saved plan and checks that its recorded state was not edited and that it was made
+/// from `desired` (the same configuration text). `file` names the plan in errors.
+pub fn load(file: &str, text: &str, desired: &DesiredState) -> Result<Plan, SavedPlanError> {
+    #[derive(serde::Deserialize)]
+    struct Header {
+        schema: u32,
+    }
+    let not_a_plan = |e: serde_json::Error| SavedPlanError::NotAPlan {
+        file: file.to_string(),
+        reason: e.to_string(),
+    };
+    let header: Header = serde_json::from_str(text).map_err(not_a_plan)?;
+    if header.schema != SCHEMA_VERSION {
+        return Err(SavedPlanError::Schema {
+            file: file.to_string(),
+            found: header.schema,
+        });
+    }
+    let plan: Plan = serde_json::from_str(text).map_err(not_a_plan)?;
+    if plan.config_sha256 != desired.sha256 {
+        return Err(SavedPlanError::ConfigChanged {
+            file: file.to_string(),
+            config: desired.path.display().to_string(),
+        });
+    }
+    if state_sha256(&plan.zones) != plan.state_sha256 {
+        return Err(SavedPlanError::Modified {
+            file: file.to_string(),
+        });
+    }
+    Ok(plan)
+}

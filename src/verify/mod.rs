@@ -1,0 +1,172 @@
+//! `verify`: the KMS activation troubleshooting ladder, automated (see kms-dns-guide.md).
+//!
+//! For each domain: (1) the resolver answers, (2) `_vlmcs._tcp.<domain>` SRV through the
+//! resolver and from every authoritative server (primary and each NS), equal to the config and
+//! in sync, (3) every target resolves to A/AAAA and is not a CNAME (RFC 2782), with the port the
+//! config gives the host, (4) TCP connect to every address on the SRV port, (5) the client
+//! suffixes have `_vlmcs._tcp` records. Every failure is classified with its fix and the manual
+//! client-side workaround.
+//!
+//! This module holds the report and the rules ([`rules`]: observations → checks, pure) and
+//! the TCP probe ([`probe`]); `app::verify` gathers the DNS observations and walks the ladder.
+
+pub mod probe;
+pub mod rules;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::model::{DesiredState, Fqdn, ServerAddress, SrvRecord};
+
+/// The kinds of failure the guide distinguishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureClass {
+    DnsUnreachable,
+    SrvMissing,
+    SrvWrong,
+    NsOutOfSync,
+    NameResolution,
+    PortBlocked,
+    SuffixNotCovered,
+}
+
+impl FailureClass {
+    pub fn label(self) -> &'static str {
+        match self {
+            FailureClass::DnsUnreachable => "DNS unreachable",
+            FailureClass::SrvMissing => "SRV record missing",
+            FailureClass::SrvWrong => "SRV record wrong",
+            FailureClass::NsOutOfSync => "name servers out of sync",
+            FailureClass::NameResolution => "name resolution",
+            FailureClass::PortBlocked => "port blocked",
+            FailureClass::SuffixNotCovered => "suffix not covered",
+        }
+    }
+}
+
+/// One rung of the ladder for one domain.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    pub rung: &'static str,
+    pub ok: bool,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<FailureClass>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl Check {
+    pub fn pass(rung: &'static str, detail: impl Into<String>) -> Self {
+        Check {
+            rung,
+            ok: true,
+            detail: detail.into(),
+            class: None,
+            fix: None,
+        }
+    }
+    pub fn fail(
+        rung: &'static str,
+        class: FailureClass,
+        detail: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Check {
+            rung,
+            ok: false,
+            detail: detail.into(),
+            class: Some(class),
+            fix: Some(fix.into()),
+        }
+    }
+}
+
+/// The ladder for one domain.
+#[derive(Clone, Debug, Serialize)]
+pub struct DomainReport {
+    pub domain: Fqdn,
+    pub checks: Vec<Check>,
+    /// What a client can do by hand meanwhile (only when something failed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub workaround: Vec<String>,
+}
+
+impl DomainReport {
+    pub fn ok(&self) -> bool {
+        self.checks.iter().all(|c| c.ok)
+    }
+}
+
+/// The whole verify report.
+#[derive(Clone, Debug, Serialize)]
+pub struct VerifyReport {
+    pub schema: u32,
+    pub resolver: SocketAddr,
+    pub domains: Vec<DomainReport>,
+    pub suffixes: Vec<Check>,
+    pub ok: bool,
+}
+
+/// What to verify for one domain.
+#[derive(Clone, Debug)]
+pub struct DomainSpec {
+    pub name: Fqdn,
+    /// From the config: the records clients should find (`None` without a config).
+    pub desired: Option<Vec<SrvRecord>>,
+    /// A configured primary (address) to ask besides the NS set.
+    pub primary: Option<SocketAddr>,
+}
+
+/// Options for [`verify`].
+#[derive(Clone, Debug)]
+pub struct VerifyOptions {
+    pub resolver: SocketAddr,
+    pub connect: bool,
+    pub connect_timeout: Duration,
+    /// Port to ask name servers on (as `--server-port`).
+    pub ns_port: u16,
+    pub suffixes: Vec<Fqdn>,
+}
+
+/// The specs of every configured domain.
+pub fn specs_from_config(desired: &DesiredState) -> Vec<DomainSpec> {
+    desired
+        .domains
+        .iter()
+        .map(|d| DomainSpec {
+            name: d.name.clone(),
+            desired: Some(d.records.clone()),
+            primary: desired.server_of(d).and_then(|s| match &s.address {
+                ServerAddress::Socket(a) => Some(*a),
+                ServerAddress::Name { .. } => None,
+            }),
+        })
+        .collect()
+}
+
+/// What a client can do by hand meanwhile.
+pub fn workaround(report: &DomainReport) -> Vec<String> {
+    // A target that resolved is the best one to pin a client to.
+    let host = report
+        .checks
+        .iter()
+        .filter(|c| c.rung == "target" && c.ok)
+        .find_map(|c| {
+            c.detail
+                .strip_prefix("target ")
+                .and_then(|d| d.split_whitespace().next())
+        })
+        .map_or_else(
+            || "<kms-host-fqdn>".to_string(),
+            |h| h.trim_end_matches('.').to_string(),
+        );
+    vec![
+        format!("pin a client to a KMS host by hand: slmgr.vbs /skms {host}:1688, then slmgr.vbs /ato (an FQDN that works here but not through discovery means the SRV record is the problem; only the IP form working means name resolution)"),
+        "return the client to automatic discovery later: slmgr.vbs /ckms".to_string(),
+        "when no KMS host can be reached at all: switch the client to a MAK key with slmgr.vbs /ipk <MAK>, then slmgr.vbs /ato".to_string(),
+    ]
+}
