@@ -1,10 +1,11 @@
 //! `kmsdns plan` / `kmsdns apply` end to end against a real named (issue 4).
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use predicates::prelude::*;
 
-use crate::harness::cli::{kmsdns, write_config};
+use crate::harness::cli::{kmsdns, kmsdns_on_tty, write_config};
 use crate::harness::{BindServer, Policy, ServerBuilder, SrvRr, ZoneBuilder};
 
 const CORP: &str = "_vlmcs._tcp.corp.example.com";
@@ -476,21 +477,13 @@ fn secrets_never_reach_the_output_and_loose_key_files_are_flagged() {
         )));
 }
 
-/// On a terminal, apply asks; only `y` applies. (`script` from util-linux gives it a pty.)
+/// On a terminal, apply asks; only `y` applies. (`script` from util-linux, Debian package
+/// bsdutils, gives it a pty.)
 #[test]
 fn apply_asks_on_a_terminal() {
-    let script = crate::harness::require("script");
     let (bind, _dir, cfg) = setup("");
     let on_tty = |answer: &str| {
-        let cmd = format!(
-            "{} -c {} apply",
-            env!("CARGO_BIN_EXE_kmsdns"),
-            cfg.display()
-        );
-        let out = assert_cmd::Command::new(&script)
-            .args(["-qec", &cmd, "/dev/null"])
-            .env("NO_COLOR", "1")
-            .env_remove("KMSDNS_CONFIG")
+        let out = kmsdns_on_tty([OsStr::new("-c"), cfg.as_os_str(), OsStr::new("apply")])
             .write_stdin(format!("{answer}\n"))
             .output()
             .unwrap();

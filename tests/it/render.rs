@@ -5,8 +5,6 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 
-use assert_cmd::Command;
-
 const FORMATS: [&str; 6] = [
     "bind",
     "named-conf",
@@ -25,12 +23,9 @@ fn fixtures() -> PathBuf {
 }
 
 /// `kmsdns` run in `dir`, with no config from the environment and no colours.
-fn kmsdns(dir: &Path) -> Command {
-    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("kmsdns");
-    cmd.current_dir(dir)
-        .env_remove("KMSDNS_CONFIG")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1");
+fn kmsdns(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = crate::harness::cli::kmsdns();
+    cmd.current_dir(dir);
     cmd
 }
 

@@ -7,13 +7,14 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use assert_cmd::Command as CargoCommand;
 use data_encoding::BASE64;
 use kmsdns::config::{KeySource, KeySpec};
 use kmsdns::dns::tsig::{
     self, DEFAULT_FUDGE, TsigError, TsigKey, parse_key_file, sign_reply, unix_now, verify_request,
 };
 use kmsdns::model::TsigAlgorithm;
+
+use crate::harness::cli::kmsdns;
 
 /// What dig printed, and what we saw of its query.
 struct DigRun {
@@ -236,8 +237,7 @@ fn keygen_writes_a_private_file_named_accepts() {
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("kms-update.key");
-    let out = CargoCommand::cargo_bin("kmsdns")
-        .unwrap()
+    let out = kmsdns()
         .args(["keygen", "kms-update", "-a", "hmac-sha512", "-o"])
         .arg(&file)
         .output()
@@ -299,8 +299,7 @@ fn keygen_writes_a_private_file_named_accepts() {
     assert_eq!(BASE64.encode(key.secret.expose()), b64);
 
     // No overwrite without --force; with it, a new secret and still 0600.
-    let again = CargoCommand::cargo_bin("kmsdns")
-        .unwrap()
+    let again = kmsdns()
         .args(["keygen", "kms-update", "-o"])
         .arg(&file)
         .output()
@@ -308,8 +307,7 @@ fn keygen_writes_a_private_file_named_accepts() {
     assert_eq!(again.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
-    let forced = CargoCommand::cargo_bin("kmsdns")
-        .unwrap()
+    let forced = kmsdns()
         .args(["keygen", "kms-update", "--force", "-o"])
         .arg(&file)
         .output()
@@ -322,11 +320,7 @@ fn keygen_writes_a_private_file_named_accepts() {
 
 #[test]
 fn keygen_to_stdout_and_bad_arguments() {
-    let out = CargoCommand::cargo_bin("kmsdns")
-        .unwrap()
-        .args(["keygen", "branch_update"])
-        .output()
-        .unwrap();
+    let out = kmsdns().args(["keygen", "branch_update"]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let keys = parse_key_file(Path::new("stdout"), &text).unwrap();
@@ -342,11 +336,7 @@ fn keygen_to_stdout_and_bad_arguments() {
             "hmac-sha256, hmac-sha384",
         ),
     ] {
-        let out = CargoCommand::cargo_bin("kmsdns")
-            .unwrap()
-            .args(&args)
-            .output()
-            .unwrap();
+        let out = kmsdns().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(3), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(want), "{args:?}: {err}");

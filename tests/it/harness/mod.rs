@@ -41,8 +41,11 @@
 //! - [`ports::free_port`]: a port free for TCP and UDP, never handed out twice in this process.
 //! - [`require`]: the path of a server or tool binary; panics when it is missing (in CI and
 //!   out of it) naming the binary, its Debian package and `bash scripts/test.sh`.
-//! - [`cli::kmsdns`]: `assert_cmd::Command` for our binary with a clean environment;
-//!   [`cli::write_config`] writes `kmsdns.toml` into a dir.
+//! - [`cli`]: the one way tests run our binary, always with a clean environment (no
+//!   `KMSDNS_*`, no `RUST_LOG`, `NO_COLOR=1`): [`cli::kmsdns`] (`assert_cmd::Command`),
+//!   [`cli::kmsdns_std`] (`std::process::Command`, when assert_cmd is in the way),
+//!   [`cli::kmsdns_on_tty`] (on a pty via `script`); [`cli::write_config`] writes
+//!   `kmsdns.toml` into a dir.
 //!
 //! Set `KMSDNS_KEEP_LAB=1` to keep a server's temp dir (its path is printed on drop).
 //! Every wait is bounded; nothing talks to anything but 127.0.0.1.
