@@ -15,6 +15,7 @@ use kmsdns::dns::tsig::{
 use kmsdns::model::TsigAlgorithm;
 
 use crate::harness::cli::kmsdns;
+use crate::harness::require;
 
 /// What dig printed, and what we saw of its query.
 struct DigRun {
@@ -63,13 +64,13 @@ fn dig_round_trip(key: &TsigKey, reply_key: &TsigKey) -> DigRun {
         key.name,
         BASE64.encode(key.secret.expose())
     );
-    let dig = Command::new("dig")
+    let dig = Command::new(require("dig"))
         .args(["-y", &y, "@127.0.0.1", "-p", &port.to_string()])
         .args(["+tries=1", "+timeout=3", "example.com", "SOA"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("dig (BIND tools) must be installed");
+        .expect("run dig");
     let mut buf = [0u8; 4096];
     let (len, peer) = socket.recv_from(&mut buf).expect("dig sent no query");
     let query = &buf[..len];
@@ -171,7 +172,7 @@ fn a_wrong_secret_does_not_verify_dig_query() {
         "hmac-sha256:kms-update:{}",
         BASE64.encode(key.secret.expose())
     );
-    let mut dig = Command::new("dig")
+    let mut dig = Command::new(require("dig"))
         .args([
             "-y",
             &y,
@@ -199,10 +200,10 @@ fn a_wrong_secret_does_not_verify_dig_query() {
 
 #[test]
 fn tsig_keygen_files_parse() {
-    let out = Command::new("tsig-keygen")
+    let out = Command::new(require("tsig-keygen"))
         .args(["-a", "hmac-sha384", "Mixed.Case"])
         .output()
-        .expect("tsig-keygen (BIND tools) must be installed");
+        .expect("run tsig-keygen");
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let keys = parse_key_file(Path::new("tsig-keygen"), &text).unwrap();
@@ -225,10 +226,10 @@ fn named_checkconf(dir: &Path, body: &str) -> std::process::Output {
     let conf = dir.join("named.conf");
     let text = format!("options {{ directory \"{}\"; }};\n{body}", dir.display());
     std::fs::write(&conf, text).unwrap();
-    Command::new("named-checkconf")
+    Command::new(require("named-checkconf"))
         .arg(&conf)
         .output()
-        .expect("named-checkconf (BIND) must be installed")
+        .expect("run named-checkconf")
 }
 
 #[test]
