@@ -140,12 +140,67 @@ fn parallel_servers_get_different_ports() {
 
 #[test]
 fn cli_runs_binary_and_writes_config() {
+    use crate::harness::cli::{kmsdns, kmsdns_std, write_config};
+
     let dir = tempfile::tempdir().unwrap();
-    let path = crate::harness::cli::write_config(dir.path(), "# empty\n");
+    let path = write_config(dir.path(), "# empty\n");
+    assert_eq!(path, dir.path().join("kmsdns.toml"));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "# empty\n");
-    crate::harness::cli::kmsdns()
+    kmsdns()
         .arg("--version")
         .assert()
         .success()
-        .stdout(predicates::str::contains("kmsdns"));
+        .stdout(predicates::str::contains("kmsdns"))
+        .stdout(format!("kmsdns {}\n", env!("CARGO_PKG_VERSION")));
+
+    // The binary reads the file write_config wrote: a TTL and priority no default has.
+    let toml = "[[hosts]]\nname = \"kms1.example.com\"\npriority = 7\nttl = 1234\n\n\
+                [[domains]]\nname = \"corp.example.com\"\n";
+    let path = write_config(dir.path(), toml);
+    let out = kmsdns()
+        .arg("-c")
+        .arg(&path)
+        .arg("validate")
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert_eq!(
+        stdout.lines().next(),
+        Some(path.display().to_string().as_str()),
+        "validate names the file it read first:\n{stdout}"
+    );
+    for line in [
+        "_vlmcs._tcp.corp.example.com. 1234 IN SRV 7 0 1688 kms1.example.com.",
+        "Configuration is valid.",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l.trim() == line),
+            "want `{line}` in:\n{stdout}"
+        );
+    }
+
+    // The environment every run gets: no KMSDNS_* and no RUST_LOG from the shell that
+    // started the tests, no colours. (kmsdns() is kmsdns_std() wrapped by assert_cmd.)
+    let cmd = kmsdns_std();
+    let program = std::path::Path::new(cmd.get_program());
+    assert_eq!(program.file_name(), Some(std::ffi::OsStr::new("kmsdns")));
+    assert!(program.is_file(), "{}", program.display());
+    let envs: std::collections::BTreeMap<_, _> = cmd.get_envs().collect();
+    let removed = |name: &str| envs.get(std::ffi::OsStr::new(name)) == Some(&None);
+    assert!(removed("RUST_LOG"), "{envs:?}");
+    assert!(removed("KMSDNS_CONFIG"), "{envs:?}");
+    assert_eq!(
+        envs.get(std::ffi::OsStr::new("NO_COLOR")),
+        Some(&Some(std::ffi::OsStr::new("1"))),
+        "{envs:?}"
+    );
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("KMSDNS_") {
+            assert_eq!(
+                envs.get(name.as_os_str()),
+                Some(&None),
+                "{name:?} is passed on"
+            );
+        }
+    }
 }
