@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine: installs the DNS servers and tools the
-# integration tests run (BIND, Knot, dig, nsupdate, named-checkzone) when missing, then runs
-# every test. With CI=true a missing server is a test failure, never a skip.
+# integration tests run (BIND, Knot, dig, nsupdate, named-checkzone, script) when missing, then
+# runs every test. A missing server or tool is a test failure, never a skip (in CI and out of it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# command → Debian package
+# command → Debian package (the same map as debian_package() in tests/it/harness/mod.rs)
 declare -A need=(
   [named]=bind9 [named-checkconf]=bind9-utils [named-checkzone]=bind9-utils [tsig-keygen]=bind9-utils
   [dig]=bind9-dnsutils [nsupdate]=bind9-dnsutils [knotd]=knot [knotc]=knot [kdig]=knot-dnsutils
+  [script]=bsdutils
 )
 missing=()
 for cmd in "${!need[@]}"; do

@@ -3,17 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::harness::cli::{kmsdns, kmsdns_std};
 
 /// One `[[hosts]]` and one `[[domains]]` entry: the smallest valid file, to build cases on.
 const HOST: &str = "[[hosts]]\nname = \"kms1.example.com\"\n";
 const DOMAIN: &str = "[[domains]]\nname = \"example.com\"\n";
-
-fn kmsdns() -> Command {
-    let mut cmd = Command::cargo_bin("kmsdns").unwrap();
-    cmd.env_remove("KMSDNS_CONFIG").env("NO_COLOR", "1");
-    cmd
-}
 
 /// Writes `toml` to a temp file and runs `kmsdns validate -c FILE` on it.
 fn run(toml: &str) -> (tempfile::TempDir, PathBuf, std::process::Output) {
@@ -936,7 +930,7 @@ fn validate_loads_key_files_and_reports_a_broken_one() {
         "[keys.kms-update]\nfile = \"k.key\"\n[[hosts]]\nname = \"kms1.example.com\"\n[[domains]]\nname = \"example.com\"\n",
     )
     .unwrap();
-    let out = crate::harness::cli::kmsdns()
+    let out = kmsdns()
         .arg("-c")
         .arg(&cfg)
         .arg("validate")
@@ -954,7 +948,7 @@ fn validate_loads_key_files_and_reports_a_broken_one() {
     );
     assert!(out.stdout.is_empty());
     // A good key file loads and is reported.
-    let ok = crate::harness::cli::kmsdns()
+    let ok = kmsdns()
         .args(["keygen", "kms-update", "-o"])
         .arg(dir.path().join("good.key"))
         .output()
@@ -967,7 +961,7 @@ fn validate_loads_key_files_and_reports_a_broken_one() {
             .replace("k.key", "good.key"),
     )
     .unwrap();
-    let out = crate::harness::cli::kmsdns()
+    let out = kmsdns()
         .arg("-c")
         .arg(&cfg)
         .arg("validate")
@@ -986,9 +980,8 @@ fn closed_stdout_pipe_is_not_a_crash() {
     // The read end is closed before the program starts: its first write gets EPIPE.
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kmsdns"))
+    let out = kmsdns_std()
         .args(["validate", "-c", example])
-        .env_remove("KMSDNS_CONFIG")
         .stdout(writer)
         .output()
         .unwrap();

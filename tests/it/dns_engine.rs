@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use hickory_proto::op::ResponseCode;
 use kmsdns::dns::DnsError;
 use kmsdns::dns::client::DnsClient;
 use kmsdns::dns::keyfile::parse_key_file;
@@ -212,17 +213,13 @@ fn add_replace_ttl_delete(server: &Server) {
 
 #[test]
 fn bind_add_replace_ttl_delete() {
-    let Some(bind) = BindServer::start(&lab()) else {
-        return;
-    };
+    let bind = BindServer::start(&lab());
     add_replace_ttl_delete(&bind);
 }
 
 #[test]
 fn knot_add_replace_ttl_delete() {
-    let Some(knot) = KnotServer::start(&lab()) else {
-        return;
-    };
+    let knot = KnotServer::start(&lab());
     add_replace_ttl_delete(&knot);
 }
 
@@ -292,17 +289,13 @@ fn prerequisite_guards(server: &Server) {
 
 #[test]
 fn bind_prerequisite_failure_writes_nothing() {
-    let Some(bind) = BindServer::start(&lab()) else {
-        return;
-    };
+    let bind = BindServer::start(&lab());
     prerequisite_guards(&bind);
 }
 
 #[test]
 fn knot_prerequisite_failure_writes_nothing() {
-    let Some(knot) = KnotServer::start(&lab()) else {
-        return;
-    };
+    let knot = KnotServer::start(&lab());
     prerequisite_guards(&knot);
 }
 
@@ -318,9 +311,7 @@ fn tsig_code(err: &DnsError) -> Option<(u16, Option<i64>)> {
 
 #[test]
 fn tsig_errors_name_the_key_and_the_fix() {
-    let Some(bind) = BindServer::start(&lab()) else {
-        return;
-    };
+    let bind = BindServer::start(&lab());
     let want = [("a.example.com", vec![rec("kms1.example.com", 0, 300)])];
     let good = load(bind.key("kms-key"));
 
@@ -387,14 +378,78 @@ fn tsig_errors_name_the_key_and_the_fix() {
         "none of these wrote anything"
     );
 
-    // Unknown zone on the server → NOTAUTH/NOTZONE-style error naming server and zone.
+    // A zone the server does not serve. converge() reads the RRset first, and BIND (no
+    // recursion, no such zone) refuses that query: the read fails before any UPDATE is built.
+    let c = client(&bind, Some(good), Transport::Udp);
+    let server = format!("lab ({})", bind.addr());
     let err = converge(
-        &client(&bind, Some(good), Transport::Udp),
+        &c,
         "example.org",
         &[("a.example.org", vec![rec("kms1.example.com", 0, 300)])],
     )
     .unwrap_err();
     assert!(err.to_string().contains("example.org"), "{err}");
+    let DnsError::Rcode { rcode, .. } = &err else {
+        panic!("want an RCODE error, got {err:?}");
+    };
+    assert_eq!(*rcode, ResponseCode::Refused, "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&server)
+            && msg.contains("_vlmcs._tcp.a.example.org")
+            && msg.contains("(REFUSED)"),
+        "{msg}"
+    );
+    assert!(
+        err.hint()
+            .contains(&format!("check that {server} serves zone example.org")),
+        "{}",
+        err.hint()
+    );
+
+    // The UPDATE itself, as `apply` of a saved plan sends it without reading first: BIND
+    // answers NOTAUTH ("not authoritative for update zone" in its log), not NOTZONE or REFUSED.
+    let serial = bind.soa_serial("example.com");
+    let zone = name("example.org");
+    let owner = name("a.example.org").kms_owner();
+    let change = diff(&owner, &[], &[rec("kms1.example.com", 0, 300)], true).to_rrset_change();
+    let err = runtime()
+        .block_on(send_update(
+            &c,
+            &zone,
+            build_update(&zone, &[change]).unwrap(),
+        ))
+        .unwrap_err();
+    let DnsError::Rcode { rcode, .. } = &err else {
+        panic!("want an RCODE error, got {err:?}");
+    };
+    assert_eq!(*rcode, ResponseCode::NotAuth, "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&server) && msg.contains("zone example.org") && msg.contains("(NOTAUTH)"),
+        "{msg}"
+    );
+    assert!(
+        err.hint()
+            .contains("send updates to the zone's primary (SOA MNAME)")
+            && err.hint().contains("update example.org"),
+        "{}",
+        err.hint()
+    );
+    assert!(
+        bind.log()
+            .contains("example.org: not authoritative for update zone (NOTAUTH)"),
+        "{}",
+        bind.log()
+    );
+    // Nothing written: the server still has no example.org, and example.com did not move.
+    let answer = bind.dig(&["_vlmcs._tcp.a.example.org", "SRV"]);
+    assert!(
+        answer.contains("status: REFUSED") && answer.contains("ANSWER: 0"),
+        "{answer}"
+    );
+    assert!(bind.srv_records("_vlmcs._tcp.a.example.org").is_empty());
+    assert_eq!(bind.soa_serial("example.com"), serial);
 }
 
 #[test]
@@ -403,9 +458,7 @@ fn forced_tcp_and_large_updates_use_tcp() {
         ZoneBuilder::new("example.com")
             .policy(Policy::grant("kms-key", ["a.example.com", "b.example.com"])),
     );
-    let Some(bind) = BindServer::start(&b) else {
-        return;
-    };
+    let bind = BindServer::start(&b);
     let key = load(bind.key("kms-key"));
     let tcp = client(&bind, Some(key.clone()), Transport::Tcp);
     let r = converge(
@@ -460,9 +513,7 @@ fn keygen_key_loads_in_named_and_signs_an_update() {
         .zone(ZoneBuilder::new("example.com").policy(Policy::Raw(
             "update-policy { grant kg name _vlmcs._tcp.example.com. SRV; };".into(),
         )));
-    let Some(bind) = BindServer::start(&b) else {
-        return;
-    };
+    let bind = BindServer::start(&b);
     let key = Arc::new(
         parse_key_file(&file, &std::fs::read_to_string(&file).unwrap())
             .unwrap()

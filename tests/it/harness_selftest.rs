@@ -43,9 +43,7 @@ fn add_srv_and_read_back(server: &Server) {
 
 #[test]
 fn bind_serves_zones_and_applies_granted_update() {
-    let Some(bind) = BindServer::start(&lab()) else {
-        return;
-    };
+    let bind = BindServer::start(&lab());
     eprintln!("named answered after {:?}", bind.startup);
     let soa = bind.dig(&["+short", "lab.example.net", "SOA"]);
     assert!(soa.starts_with("ns1.lab.example.net. "), "{soa:?}");
@@ -56,9 +54,7 @@ fn bind_serves_zones_and_applies_granted_update() {
 
 #[test]
 fn bind_rejects_wrong_secret() {
-    let Some(bind) = BindServer::start(&lab()) else {
-        return;
-    };
+    let bind = BindServer::start(&lab());
     let forged = bind
         .key("kms-key")
         .with_secret("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
@@ -71,9 +67,7 @@ fn bind_rejects_wrong_secret() {
 
 #[test]
 fn bind_refuses_update_outside_grant() {
-    let Some(bind) = BindServer::start(&lab()) else {
-        return;
-    };
+    let bind = BindServer::start(&lab());
     let out = bind.nsupdate(bind.key("kms-key"), ADD_A);
     assert!(
         !out.status.success(),
@@ -85,14 +79,10 @@ fn bind_refuses_update_outside_grant() {
 
 #[test]
 fn bind_secondary_transfers_from_primary() {
-    let Some(primary) = BindServer::start(&lab()) else {
-        return;
-    };
+    let primary = BindServer::start(&lab());
     let secondary_lab = ServerBuilder::new()
         .zone(ZoneBuilder::new("corp.example.com").secondary_of(primary.addr()));
-    let Some(secondary) = BindServer::start(&secondary_lab) else {
-        return;
-    };
+    let secondary = BindServer::start(&secondary_lab);
     let out = primary.nsupdate(primary.key("kms-key"), ADD_SRV);
     assert!(out.status.success(), "{}", stderr(&out));
     // notify is off: the secondary keeps serial 1 until its refresh, i.e. NS out of sync.
@@ -102,9 +92,7 @@ fn bind_secondary_transfers_from_primary() {
 
 #[test]
 fn knot_serves_zones_and_applies_granted_update() {
-    let Some(knot) = KnotServer::start(&lab()) else {
-        return;
-    };
+    let knot = KnotServer::start(&lab());
     eprintln!("knotd answered after {:?}", knot.startup);
     assert_eq!(knot.soa_serial("lab.example.net"), 7);
     add_srv_and_read_back(&knot);
@@ -112,9 +100,7 @@ fn knot_serves_zones_and_applies_granted_update() {
 
 #[test]
 fn knot_refuses_update_outside_grant() {
-    let Some(knot) = KnotServer::start(&lab()) else {
-        return;
-    };
+    let knot = KnotServer::start(&lab());
     let out = knot.nsupdate(knot.key("kms-key"), ADD_A);
     assert!(
         !out.status.success(),
@@ -127,9 +113,7 @@ fn knot_refuses_update_outside_grant() {
 
 #[test]
 fn knot_refuses_srv_at_other_owner() {
-    let Some(knot) = KnotServer::start(&lab()) else {
-        return;
-    };
+    let knot = KnotServer::start(&lab());
     let script =
         "update add _other._tcp.corp.example.com. 300 SRV 0 0 1688 kms1.corp.example.com.\nsend\n";
     let out = knot.nsupdate(knot.key("kms-key"), script);
@@ -145,7 +129,6 @@ fn parallel_servers_get_different_ports() {
         let b = s.spawn(|| KnotServer::start(&lab()));
         (a.join().unwrap(), b.join().unwrap())
     });
-    let (Some(a), Some(b)) = (a, b) else { return };
     eprintln!("two servers in parallel: {:?}", started.elapsed());
     assert_ne!(a.port(), b.port());
     assert_eq!(a.soa_serial("corp.example.com"), 1);
@@ -157,12 +140,67 @@ fn parallel_servers_get_different_ports() {
 
 #[test]
 fn cli_runs_binary_and_writes_config() {
+    use crate::harness::cli::{kmsdns, kmsdns_std, write_config};
+
     let dir = tempfile::tempdir().unwrap();
-    let path = crate::harness::cli::write_config(dir.path(), "# empty\n");
+    let path = write_config(dir.path(), "# empty\n");
+    assert_eq!(path, dir.path().join("kmsdns.toml"));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "# empty\n");
-    crate::harness::cli::kmsdns()
+    kmsdns()
         .arg("--version")
         .assert()
         .success()
-        .stdout(predicates::str::contains("kmsdns"));
+        .stdout(predicates::str::contains("kmsdns"))
+        .stdout(format!("kmsdns {}\n", env!("CARGO_PKG_VERSION")));
+
+    // The binary reads the file write_config wrote: a TTL and priority no default has.
+    let toml = "[[hosts]]\nname = \"kms1.example.com\"\npriority = 7\nttl = 1234\n\n\
+                [[domains]]\nname = \"corp.example.com\"\n";
+    let path = write_config(dir.path(), toml);
+    let out = kmsdns()
+        .arg("-c")
+        .arg(&path)
+        .arg("validate")
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert_eq!(
+        stdout.lines().next(),
+        Some(path.display().to_string().as_str()),
+        "validate names the file it read first:\n{stdout}"
+    );
+    for line in [
+        "_vlmcs._tcp.corp.example.com. 1234 IN SRV 7 0 1688 kms1.example.com.",
+        "Configuration is valid.",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l.trim() == line),
+            "want `{line}` in:\n{stdout}"
+        );
+    }
+
+    // The environment every run gets: no KMSDNS_* and no RUST_LOG from the shell that
+    // started the tests, no colours. (kmsdns() is kmsdns_std() wrapped by assert_cmd.)
+    let cmd = kmsdns_std();
+    let program = std::path::Path::new(cmd.get_program());
+    assert_eq!(program.file_name(), Some(std::ffi::OsStr::new("kmsdns")));
+    assert!(program.is_file(), "{}", program.display());
+    let envs: std::collections::BTreeMap<_, _> = cmd.get_envs().collect();
+    let removed = |name: &str| envs.get(std::ffi::OsStr::new(name)) == Some(&None);
+    assert!(removed("RUST_LOG"), "{envs:?}");
+    assert!(removed("KMSDNS_CONFIG"), "{envs:?}");
+    assert_eq!(
+        envs.get(std::ffi::OsStr::new("NO_COLOR")),
+        Some(&Some(std::ffi::OsStr::new("1"))),
+        "{envs:?}"
+    );
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("KMSDNS_") {
+            assert_eq!(
+                envs.get(name.as_os_str()),
+                Some(&None),
+                "{name:?} is passed on"
+            );
+        }
+    }
 }

@@ -1,10 +1,11 @@
 //! `kmsdns plan` / `kmsdns apply` end to end against a real named (issue 4).
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use predicates::prelude::*;
 
-use crate::harness::cli::{kmsdns, write_config};
+use crate::harness::cli::{kmsdns, kmsdns_on_tty, write_config};
 use crate::harness::{BindServer, Policy, ServerBuilder, SrvRr, ZoneBuilder};
 
 const CORP: &str = "_vlmcs._tcp.corp.example.com";
@@ -13,7 +14,7 @@ const BRANCH: &str = "_vlmcs._tcp.branch.example.net";
 
 /// BIND with example.com (domains corp.example.com and example.com) and example.net (domain
 /// branch.example.net), key `kms-update` granted exactly those SRV RRsets.
-fn lab() -> Option<BindServer> {
+fn lab() -> BindServer {
     let b = ServerBuilder::new()
         .key("kms-update", "hmac-sha256")
         .zone(
@@ -93,11 +94,11 @@ fn rr(ttl: u32, priority: u16, target: &str) -> SrvRr {
     }
 }
 
-fn setup(extra: &str) -> Option<(BindServer, tempfile::TempDir, PathBuf)> {
-    let bind = lab()?;
+fn setup(extra: &str) -> (BindServer, tempfile::TempDir, PathBuf) {
+    let bind = lab();
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(dir.path(), &config(&bind, extra));
-    Some((bind, dir, cfg))
+    (bind, dir, cfg)
 }
 
 fn run(cfg: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
@@ -106,9 +107,7 @@ fn run(cfg: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
 
 #[test]
 fn plan_apply_replan_then_nothing_is_sent() {
-    let Some((bind, _dir, cfg)) = setup("") else {
-        return;
-    };
+    let (bind, _dir, cfg) = setup("");
     let plan = run(&cfg, &["plan", "--detailed-exitcode"]).code(2);
     let text = String::from_utf8_lossy(&plan.get_output().stdout).to_string();
     assert!(
@@ -168,9 +167,7 @@ fn plan_apply_replan_then_nothing_is_sent() {
 
 #[test]
 fn drift_is_shown_and_restored_and_prune_false_keeps_the_rogue() {
-    let Some((bind, dir, cfg)) = setup("") else {
-        return;
-    };
+    let (bind, dir, cfg) = setup("");
     run(&cfg, &["apply", "--yes"]).success();
     let key = bind.key("kms-update");
     let out = bind.nsupdate(
@@ -238,9 +235,7 @@ fn drift_is_shown_and_restored_and_prune_false_keeps_the_rogue() {
 
 #[test]
 fn apply_without_terminal_or_yes_changes_nothing_and_allow_empty_guard() {
-    let Some((bind, dir, cfg)) = setup("") else {
-        return;
-    };
+    let (bind, dir, cfg) = setup("");
     let serial = bind.soa_serial("example.com");
     run(&cfg, &["apply"])
         .code(3)
@@ -279,9 +274,7 @@ fn apply_without_terminal_or_yes_changes_nothing_and_allow_empty_guard() {
 
 #[test]
 fn saved_plan_is_rejected_when_stale_and_applied_exactly_when_not() {
-    let Some((bind, dir, cfg)) = setup("") else {
-        return;
-    };
+    let (bind, dir, cfg) = setup("");
     let plan_file = dir.path().join("p.json");
     run(&cfg, &["plan", "--out", plan_file.to_str().unwrap()]).success();
     // Change example.com behind the plan's back.
@@ -342,9 +335,7 @@ fn one_refusing_zone_does_not_stop_the_others() {
         )
         .zone(ZoneBuilder::new("example.net").policy(Policy::None))
         .zone(ZoneBuilder::new("example.org").policy(Policy::grant("kms-update", ["example.org"])));
-    let Some(bind) = BindServer::start(&b) else {
-        return;
-    };
+    let bind = BindServer::start(&b);
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(
         dir.path(),
@@ -371,9 +362,7 @@ fn one_refusing_zone_does_not_stop_the_others() {
 
 #[test]
 fn plan_json_follows_the_documented_schema() {
-    let Some((bind, _dir, cfg)) = setup("") else {
-        return;
-    };
+    let (bind, _dir, cfg) = setup("");
     let schema: serde_json::Value =
         serde_json::from_str(include_str!("../../docs/plan.schema.json")).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("the schema itself is valid");
@@ -404,7 +393,7 @@ fn plan_json_follows_the_documented_schema() {
 
 #[test]
 fn zone_and_primary_are_discovered_from_the_soa() {
-    let Some(bind) = lab() else { return };
+    let bind = lab();
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(
         dir.path(),
@@ -450,9 +439,7 @@ fn zone_and_primary_are_discovered_from_the_soa() {
 
 #[test]
 fn secrets_never_reach_the_output_and_loose_key_files_are_flagged() {
-    let Some((bind, _dir, cfg)) = setup("") else {
-        return;
-    };
+    let (bind, _dir, cfg) = setup("");
     let secret = bind.key("kms-update").secret_b64.clone();
     for args in [
         &["-vvv", "plan", "--json"][..],
@@ -490,25 +477,13 @@ fn secrets_never_reach_the_output_and_loose_key_files_are_flagged() {
         )));
 }
 
-/// On a terminal, apply asks; only `y` applies. (`script` from util-linux gives it a pty.)
+/// On a terminal, apply asks; only `y` applies. (`script` from util-linux, Debian package
+/// bsdutils, gives it a pty.)
 #[test]
 fn apply_asks_on_a_terminal() {
-    let Some(script) = crate::harness::require("script") else {
-        return;
-    };
-    let Some((bind, _dir, cfg)) = setup("") else {
-        return;
-    };
+    let (bind, _dir, cfg) = setup("");
     let on_tty = |answer: &str| {
-        let cmd = format!(
-            "{} -c {} apply",
-            env!("CARGO_BIN_EXE_kmsdns"),
-            cfg.display()
-        );
-        let out = assert_cmd::Command::new(&script)
-            .args(["-qec", &cmd, "/dev/null"])
-            .env("NO_COLOR", "1")
-            .env_remove("KMSDNS_CONFIG")
+        let out = kmsdns_on_tty([OsStr::new("-c"), cfg.as_os_str(), OsStr::new("apply")])
             .write_stdin(format!("{answer}\n"))
             .output()
             .unwrap();
@@ -547,19 +522,15 @@ fn apply_wait_checks_every_name_server() {
         if notify {
             zone = zone.also_notify(secondary_addr);
         }
-        let Some(bind) = BindServer::start(
+        let bind = BindServer::start(
             &ServerBuilder::new()
                 .key("kms-update", "hmac-sha256")
                 .zone(zone),
-        ) else {
-            return;
-        };
-        let Some(second) = crate::harness::bind::BindServer::start_on(
+        );
+        let second = crate::harness::bind::BindServer::start_on(
             &ServerBuilder::new().zone(ZoneBuilder::new("example.com").secondary_of(bind.addr())),
             dns_secondary,
-        ) else {
-            return;
-        };
+        );
         let dir = tempfile::tempdir().unwrap();
         let cfg = write_config(
             dir.path(),
@@ -603,9 +574,7 @@ fn knot_plan_apply_and_policy_refusal() {
                 .policy(Policy::grant("kms-update", ["corp.example.com"])),
         )
         .zone(ZoneBuilder::new("example.net").policy(Policy::None));
-    let Some(knot) = crate::harness::KnotServer::start(&b) else {
-        return;
-    };
+    let knot = crate::harness::KnotServer::start(&b);
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(
         dir.path(),

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 
-use assert_cmd::Command;
+use crate::harness::require;
 
 const FORMATS: [&str; 6] = [
     "bind",
@@ -25,12 +25,9 @@ fn fixtures() -> PathBuf {
 }
 
 /// `kmsdns` run in `dir`, with no config from the environment and no colours.
-fn kmsdns(dir: &Path) -> Command {
-    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("kmsdns");
-    cmd.current_dir(dir)
-        .env_remove("KMSDNS_CONFIG")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1");
+fn kmsdns(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = crate::harness::cli::kmsdns();
+    cmd.current_dir(dir);
     cmd
 }
 
@@ -161,11 +158,11 @@ fn bind_output_loads_with_named_checkzone() {
         let lines = std::fs::read_to_string(out.join(format!("{zone}.zone"))).unwrap();
         let file = tmp.path().join(format!("{zone}.db"));
         std::fs::write(&file, format!("{}{lines}", minimal_zone(zone))).unwrap();
-        let check = StdCommand::new("named-checkzone")
+        let check = StdCommand::new(require("named-checkzone"))
             .args(["-D", "-o", "-", zone])
             .arg(&file)
             .output()
-            .expect("named-checkzone is installed");
+            .expect("run named-checkzone");
         let stdout = String::from_utf8_lossy(&check.stdout);
         assert!(
             check.status.success(),
@@ -197,12 +194,12 @@ fn named_checkconf(dir: &Path, statements: &str, zones: &[&str]) {
     for zone in zones {
         std::fs::write(dir.join(format!("{zone}.db")), minimal_zone(zone)).unwrap();
     }
-    let check = StdCommand::new("named-checkconf")
+    let check = StdCommand::new(require("named-checkconf"))
         .arg("-z")
         .arg(&conf)
         .current_dir(dir)
         .output()
-        .expect("named-checkconf is installed");
+        .expect("run named-checkconf");
     assert!(
         check.status.success(),
         "named-checkconf failed:\n{}{}\n--- named.conf\n{statements}",
@@ -219,10 +216,10 @@ fn multi_with_keys() -> tempfile::TempDir {
         ("kms-update.key", "hmac-sha256", "kms-update"),
         ("dmz.key", "hmac-sha512", "dmz-update.example.com"),
     ] {
-        let out = StdCommand::new("tsig-keygen")
+        let out = StdCommand::new(require("tsig-keygen"))
             .args(["-a", alg, name])
             .output()
-            .expect("tsig-keygen is installed");
+            .expect("run tsig-keygen");
         assert!(out.status.success());
         std::fs::write(tmp.path().join(file), out.stdout).unwrap();
     }

@@ -7,13 +7,15 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use assert_cmd::Command as CargoCommand;
 use data_encoding::BASE64;
 use kmsdns::dns::tsig::{
     DEFAULT_FUDGE, TsigError, TsigKey, parse_key_file, sign_reply, unix_now, verify_request,
 };
 use kmsdns::model::TsigAlgorithm;
 use kmsdns::model::{KeySource, KeySpec};
+
+use crate::harness::cli::kmsdns;
+use crate::harness::require;
 
 /// What dig printed, and what we saw of its query.
 struct DigRun {
@@ -62,13 +64,13 @@ fn dig_round_trip(key: &TsigKey, reply_key: &TsigKey) -> DigRun {
         key.name,
         BASE64.encode(key.secret.expose())
     );
-    let dig = Command::new("dig")
+    let dig = Command::new(require("dig"))
         .args(["-y", &y, "@127.0.0.1", "-p", &port.to_string()])
         .args(["+tries=1", "+timeout=3", "example.com", "SOA"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("dig (BIND tools) must be installed");
+        .expect("run dig");
     let mut buf = [0u8; 4096];
     let (len, peer) = socket.recv_from(&mut buf).expect("dig sent no query");
     let query = &buf[..len];
@@ -170,7 +172,7 @@ fn a_wrong_secret_does_not_verify_dig_query() {
         "hmac-sha256:kms-update:{}",
         BASE64.encode(key.secret.expose())
     );
-    let mut dig = Command::new("dig")
+    let mut dig = Command::new(require("dig"))
         .args([
             "-y",
             &y,
@@ -198,10 +200,10 @@ fn a_wrong_secret_does_not_verify_dig_query() {
 
 #[test]
 fn tsig_keygen_files_parse() {
-    let out = Command::new("tsig-keygen")
+    let out = Command::new(require("tsig-keygen"))
         .args(["-a", "hmac-sha384", "Mixed.Case"])
         .output()
-        .expect("tsig-keygen (BIND tools) must be installed");
+        .expect("run tsig-keygen");
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let keys = parse_key_file(Path::new("tsig-keygen"), &text).unwrap();
@@ -224,10 +226,10 @@ fn named_checkconf(dir: &Path, body: &str) -> std::process::Output {
     let conf = dir.join("named.conf");
     let text = format!("options {{ directory \"{}\"; }};\n{body}", dir.display());
     std::fs::write(&conf, text).unwrap();
-    Command::new("named-checkconf")
+    Command::new(require("named-checkconf"))
         .arg(&conf)
         .output()
-        .expect("named-checkconf (BIND) must be installed")
+        .expect("run named-checkconf")
 }
 
 #[test]
@@ -236,8 +238,7 @@ fn keygen_writes_a_private_file_named_accepts() {
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("kms-update.key");
-    let out = CargoCommand::cargo_bin("kmsdns")
-        .unwrap()
+    let out = kmsdns()
         .args(["keygen", "kms-update", "-a", "hmac-sha512", "-o"])
         .arg(&file)
         .output()
@@ -299,8 +300,7 @@ fn keygen_writes_a_private_file_named_accepts() {
     assert_eq!(BASE64.encode(key.secret.expose()), b64);
 
     // No overwrite without --force; with it, a new secret and still 0600.
-    let again = CargoCommand::cargo_bin("kmsdns")
-        .unwrap()
+    let again = kmsdns()
         .args(["keygen", "kms-update", "-o"])
         .arg(&file)
         .output()
@@ -308,8 +308,7 @@ fn keygen_writes_a_private_file_named_accepts() {
     assert_eq!(again.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
-    let forced = CargoCommand::cargo_bin("kmsdns")
-        .unwrap()
+    let forced = kmsdns()
         .args(["keygen", "kms-update", "--force", "-o"])
         .arg(&file)
         .output()
@@ -322,11 +321,7 @@ fn keygen_writes_a_private_file_named_accepts() {
 
 #[test]
 fn keygen_to_stdout_and_bad_arguments() {
-    let out = CargoCommand::cargo_bin("kmsdns")
-        .unwrap()
-        .args(["keygen", "branch_update"])
-        .output()
-        .unwrap();
+    let out = kmsdns().args(["keygen", "branch_update"]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let keys = parse_key_file(Path::new("stdout"), &text).unwrap();
@@ -342,11 +337,7 @@ fn keygen_to_stdout_and_bad_arguments() {
             "hmac-sha256, hmac-sha384",
         ),
     ] {
-        let out = CargoCommand::cargo_bin("kmsdns")
-            .unwrap()
-            .args(&args)
-            .output()
-            .unwrap();
+        let out = kmsdns().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(3), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(want), "{args:?}: {err}");

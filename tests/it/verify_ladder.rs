@@ -94,7 +94,7 @@ fn failures(report: &Value) -> Vec<(String, String, String)> {
 }
 
 /// example.com with `_vlmcs._tcp.corp.example.com` records given as zone lines.
-fn zone_with(lines: &[String]) -> Option<BindServer> {
+fn zone_with(lines: &[String]) -> BindServer {
     let mut z = ZoneBuilder::new("example.com")
         .record("kms1 A 127.0.0.1")
         .record("alias CNAME kms1")
@@ -112,9 +112,7 @@ fn srv_line(port: u16, target: &str) -> String {
 #[test]
 fn healthy_domain_passes_every_rung() {
     let (_kms, port) = kms_listener();
-    let Some(bind) = zone_with(&[srv_line(port, "kms1.example.com.")]) else {
-        return;
-    };
+    let bind = zone_with(&[srv_line(port, "kms1.example.com.")]);
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(
         dir.path(),
@@ -153,26 +151,24 @@ fn healthy_domain_passes_every_rung() {
 }
 
 /// Starts example.com with `lines` and runs `verify --json` for one host at `port` serving
-/// corp.example.com (plus `suffixes`); `None` when named is missing outside CI.
+/// corp.example.com (plus `suffixes`).
 fn run_case(
     lines: &[String],
     host: &str,
     port: u16,
     suffixes: &[&str],
     extra: &[&str],
-) -> Option<(i32, Value)> {
-    let bind = zone_with(lines)?;
+) -> (i32, Value) {
+    let bind = zone_with(lines);
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), host, port, &["corp.example.com"], suffixes);
-    Some(verify(&cfg, &bind.addr().to_string(), bind.port(), extra))
+    verify(&cfg, &bind.addr().to_string(), bind.port(), extra)
 }
 
 #[test]
 fn missing_srv_is_classified() {
     let (_kms, port) = kms_listener();
-    let Some((code, report)) = run_case(&[], "kms1.example.com", port, &[], &[]) else {
-        return;
-    };
+    let (code, report) = run_case(&[], "kms1.example.com", port, &[], &[]);
     assert_eq!(code, 1);
     let f = failures(&report);
     assert_eq!(f[0].0, "srv");
@@ -190,15 +186,13 @@ fn missing_srv_is_classified() {
 #[test]
 fn target_without_address_is_name_resolution() {
     let (_kms, port) = kms_listener();
-    let Some((code, report)) = run_case(
+    let (code, report) = run_case(
         &[srv_line(port, "ghost.example.com.")],
         "ghost.example.com",
         port,
         &[],
         &[],
-    ) else {
-        return;
-    };
+    );
     assert_eq!(code, 1);
     let f = failures(&report);
     assert_eq!(f.len(), 1, "{f:?}");
@@ -215,15 +209,13 @@ fn target_without_address_is_name_resolution() {
 #[test]
 fn target_that_is_a_cname_is_flagged() {
     let (_kms, port) = kms_listener();
-    let Some((code, report)) = run_case(
+    let (code, report) = run_case(
         &[srv_line(port, "alias.example.com.")],
         "alias.example.com",
         port,
         &[],
         &[],
-    ) else {
-        return;
-    };
+    );
     assert_eq!(code, 1);
     let f = failures(&report);
     assert_eq!(
@@ -249,31 +241,27 @@ fn target_that_is_a_cname_is_flagged() {
 fn closed_port_is_port_blocked() {
     let port = closed_port();
     let lines = [srv_line(port, "kms1.example.com.")];
-    let Some((code, report)) = run_case(&lines, "kms1.example.com", port, &[], &[]) else {
-        return;
-    };
+    let (code, report) = run_case(&lines, "kms1.example.com", port, &[], &[]);
     assert_eq!(code, 1);
     let f = failures(&report);
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!((f[0].0.as_str(), f[0].1.as_str()), ("tcp", "port-blocked"));
     assert!(f[0].2.contains("firewall"), "{f:?}");
     // --no-connect skips the rung.
-    let (code, _) = run_case(&lines, "kms1.example.com", port, &[], &["--no-connect"]).unwrap();
+    let (code, _) = run_case(&lines, "kms1.example.com", port, &[], &["--no-connect"]);
     assert_eq!(code, 0);
 }
 
 #[test]
 fn wrong_port_in_srv_is_srv_wrong() {
     let (_kms, port) = kms_listener();
-    let Some((code, report)) = run_case(
+    let (code, report) = run_case(
         &[srv_line(1688, "kms1.example.com.")],
         "kms1.example.com",
         port,
         &[],
         &["--no-connect"],
-    ) else {
-        return;
-    };
+    );
     assert_eq!(code, 1);
     let f = failures(&report);
     assert!(f.iter().all(|x| x.1 == "srv-wrong"), "{f:?}");
@@ -303,14 +291,10 @@ fn name_servers_out_of_sync() {
             .allow_transfer("127.0.0.1;")
             .policy(Policy::grant("kms-key", ["corp.example.com"])),
     );
-    let Some(bind) = BindServer::start(&primary) else {
-        return;
-    };
+    let bind = BindServer::start(&primary);
     let secondary =
         ServerBuilder::new().zone(ZoneBuilder::new("example.com").secondary_of(bind.addr()));
-    let Some(second) = BindServer::start(&secondary) else {
-        return;
-    };
+    let second = BindServer::start(&secondary);
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(
         dir.path(),
@@ -365,15 +349,13 @@ fn name_servers_out_of_sync() {
 #[test]
 fn suffix_without_records_is_not_covered() {
     let (_kms, port) = kms_listener();
-    let Some((code, report)) = run_case(
+    let (code, report) = run_case(
         &[srv_line(port, "kms1.example.com.")],
         "kms1.example.com",
         port,
         &["corp.example.com", "lab.example.com"],
         &[],
-    ) else {
-        return;
-    };
+    );
     assert_eq!(code, 1);
     assert_eq!(
         report["domains"][0]["checks"]
@@ -414,9 +396,7 @@ fn unreachable_resolver_is_dns_unreachable() {
 #[test]
 fn domain_flag_works_without_a_config() {
     let (_kms, port) = kms_listener();
-    let Some(bind) = zone_with(&[srv_line(port, "kms1.example.com.")]) else {
-        return;
-    };
+    let bind = zone_with(&[srv_line(port, "kms1.example.com.")]);
     let out = kmsdns()
         .args([
             "-c",

@@ -14,17 +14,16 @@ pub struct BindServer(Server);
 impl BindServer {
     /// Writes named.conf, keys and zone files, checks the config with `named-checkconf`, starts
     /// `named -g` and waits (≤ 10 s) until the first and last zone answer SOA.
-    ///
-    /// `None` when named is not installed outside CI (a skip message was printed).
-    pub fn start(builder: &ServerBuilder) -> Option<BindServer> {
+    /// Panics when named or named-checkconf is not installed (see [`super::require`]).
+    pub fn start(builder: &ServerBuilder) -> BindServer {
         Self::start_on(builder, ports::free_port())
     }
 
     /// Like [`BindServer::start`] on a given port (from [`ports::free_port`]), for setups that
     /// must know a server's port before it runs (a primary's `also-notify` to a secondary).
-    pub fn start_on(builder: &ServerBuilder, port: u16) -> Option<BindServer> {
-        let named = require("named")?;
-        let checkconf = require("named-checkconf")?;
+    pub fn start_on(builder: &ServerBuilder, port: u16) -> BindServer {
+        let named = require("named");
+        let checkconf = require("named-checkconf");
         assert!(
             !builder.zones.is_empty(),
             "a BIND lab needs at least one zone"
@@ -85,7 +84,7 @@ impl BindServer {
         cmd.arg("-4").arg("-c").arg(&conf_path);
         let log_path = dir.join("named.log");
         let server = lab.launch("named", cmd, log_path, ip, port, builder);
-        Some(BindServer(server))
+        BindServer(server)
     }
 }
 

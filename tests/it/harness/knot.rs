@@ -20,9 +20,9 @@ impl KnotServer {
     /// `knotd` in the foreground and waits (≤ 10 s) until the first and last zone answer SOA.
     ///
     /// `None` when knotd is not installed outside CI (a skip message was printed).
-    pub fn start(builder: &ServerBuilder) -> Option<KnotServer> {
-        let knotd = require("knotd")?;
-        let knotc = require("knotc")?;
+    pub fn start(builder: &ServerBuilder) -> KnotServer {
+        let knotd = require("knotd");
+        let knotc = require("knotc");
         assert!(
             !builder.zones.is_empty(),
             "a Knot lab needs at least one zone"
@@ -145,7 +145,7 @@ impl KnotServer {
             port,
             builder,
         );
-        Some(KnotServer(server))
+        KnotServer(server)
     }
 }
 

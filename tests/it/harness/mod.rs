@@ -1,7 +1,9 @@
 //! Shared test harness: real DNS servers on 127.0.0.1 and a builder for CLI runs.
 //!
 //! Every test starts its own server with its own temp dir, keys, zones and port, so tests run in
-//! parallel. The server is killed when the value is dropped.
+//! parallel. The server is killed when the value is dropped. Nothing is ever skipped: a missing
+//! server or tool fails the test with the Debian package to install (`bash scripts/test.sh`
+//! installs them all).
 //!
 //! ```ignore
 //! use crate::harness::{BindServer, KnotServer, Policy, ServerBuilder, ZoneBuilder};
@@ -11,8 +13,7 @@
 //!     .zone(ZoneBuilder::new("corp.example.com")
 //!         .record("kms1 A 127.0.0.1")
 //!         .policy(Policy::grant("kms-key", ["corp.example.com"])));
-//! // `None` = named is not installed and we are not in CI: a loud skip was printed.
-//! let Some(bind) = BindServer::start(&lab) else { return };
+//! let bind = BindServer::start(&lab); // panics if named is not installed
 //! let key = bind.key("kms-key");
 //! let out = bind.nsupdate(key, "update add _vlmcs._tcp.corp.example.com. 300 SRV 0 0 1688 kms1.corp.example.com.\nsend\n");
 //! assert!(out.status.success());
@@ -29,7 +30,8 @@
 //!   `ns1 A 127.0.0.1`, TTL 300.
 //! - [`Policy`]: `Grant { key, domains }` (one least-privilege grant per domain: SRV at
 //!   `_vlmcs._tcp.<domain>.` only), `Raw(text)` (server-specific, see its doc), `None`.
-//! - [`BindServer::start`] / [`KnotServer::start`] → `Option<_>`; both deref to [`Server`]:
+//! - [`BindServer::start`] / [`KnotServer::start`] (and `BindServer::start_on(builder, port)`)
+//!   return the running server; both deref to [`Server`]:
 //!   `addr()`, `port()`, `dir()`, `key(name) -> &Key`, `keys()`, `dig(&[args]) -> String`,
 //!   `srv_records(owner) -> Vec<SrvRr>`, `soa_serial(zone) -> u32`,
 //!   `nsupdate(&Key, script) -> Output`, `log() -> String`. Generic tests take `&Server`.
@@ -37,9 +39,13 @@
 //!   `nsupdate -k`), `secret_b64` (never print it); `with_secret(b64)` makes a same-name key with
 //!   another secret (for "wrong secret" tests).
 //! - [`ports::free_port`]: a port free for TCP and UDP, never handed out twice in this process.
-//! - [`require`]: find a server binary; panics in CI (`CI=true|1`), else prints a skip → `None`.
-//! - [`cli::kmsdns`]: `assert_cmd::Command` for our binary with a clean environment;
-//!   [`cli::write_config`] writes `kmsdns.toml` into a dir.
+//! - [`require`]: the path of a server or tool binary; panics when it is missing (in CI and
+//!   out of it) naming the binary, its Debian package and `bash scripts/test.sh`.
+//! - [`cli`]: the one way tests run our binary, always with a clean environment (no
+//!   `KMSDNS_*`, no `RUST_LOG`, `NO_COLOR=1`): [`cli::kmsdns`] (`assert_cmd::Command`),
+//!   [`cli::kmsdns_std`] (`std::process::Command`, when assert_cmd is in the way),
+//!   [`cli::kmsdns_on_tty`] (on a pty via `script`); [`cli::write_config`] writes
+//!   `kmsdns.toml` into a dir.
 //!
 //! Set `KMSDNS_KEEP_LAB=1` to keep a server's temp dir (its path is printed on drop).
 //! Every wait is bounded; nothing talks to anything but 127.0.0.1.
@@ -65,27 +71,35 @@ pub use knot::KnotServer;
 /// How long a server may take to answer its first SOA queries.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Locates `binary` in PATH, /usr/sbin and /usr/bin.
-///
-/// Missing: in CI (`CI` is `true` or `1`) this panics; otherwise it prints a loud skip message
-/// and returns `None` so the test can return early.
-pub fn require(binary: &str) -> Option<PathBuf> {
-    if let Some(found) = find_binary(binary) {
-        return Some(found);
-    }
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    if ci {
+/// Locates `binary` in PATH, /usr/sbin and /usr/bin; panics when it is missing, in CI and out
+/// of it, naming the Debian package that provides it. A missing server is a test failure, never
+/// a skip: `bash scripts/test.sh` installs everything the tests run.
+pub fn require(binary: &str) -> PathBuf {
+    let package = debian_package(binary);
+    find_binary(binary).unwrap_or_else(|| {
         panic!(
-            "`{binary}` not found (searched PATH, /usr/sbin, /usr/bin). CI must install the DNS \
-             servers: run scripts/test.sh, which installs bind9, bind9-utils, \
-             bind9-dnsutils, knot, knot-dnsutils"
-        );
+            "`{binary}` not found (searched PATH, /usr/sbin, /usr/bin): install the Debian \
+             package `{package}`. `bash scripts/test.sh` installs every server and tool the \
+             tests need, then runs them"
+        )
+    })
+}
+
+/// The Debian package that provides `binary`. Keep in sync with `need` in scripts/test.sh,
+/// which installs them: a binary not listed here is a harness bug, even when it is installed.
+fn debian_package(binary: &str) -> &'static str {
+    match binary {
+        "named" => "bind9",
+        "named-checkconf" | "named-checkzone" | "tsig-keygen" => "bind9-utils",
+        "dig" | "nsupdate" => "bind9-dnsutils",
+        "knotd" | "knotc" => "knot",
+        "kdig" => "knot-dnsutils",
+        "script" => "bsdutils",
+        _ => panic!(
+            "harness::require({binary:?}): add `{binary}` and its Debian package to \
+             debian_package() in tests/it/harness/mod.rs and to `need` in scripts/test.sh"
+        ),
     }
-    eprintln!(
-        "\n*** SKIPPED: `{binary}` not found (searched PATH, /usr/sbin, /usr/bin). Install \
-         bind9 bind9-utils bind9-dnsutils knot knot-dnsutils to run this test. ***\n"
-    );
-    None
 }
 
 fn find_binary(binary: &str) -> Option<PathBuf> {
@@ -120,8 +134,7 @@ impl std::fmt::Debug for Key {
 impl Key {
     /// Runs `tsig-keygen -a ALGORITHM NAME` and stores the key in `dir/<name>.key`.
     fn generate(dir: &Path, name: &str, algorithm: &str) -> Key {
-        let tool = require("tsig-keygen").expect("tsig-keygen is needed to make TSIG keys");
-        let out = Command::new(tool)
+        let out = Command::new(require("tsig-keygen"))
             .args(["-a", algorithm, name])
             .output()
             .expect("run tsig-keygen");
@@ -385,7 +398,7 @@ impl Server {
 
     /// Runs `dig @127.0.0.1 -p PORT +norec +time=2 +tries=2 ARGS...` and returns its stdout.
     pub fn dig(&self, args: &[&str]) -> String {
-        let out = Command::new(require("dig").expect("dig is needed by the harness"))
+        let out = Command::new(require("dig"))
             .arg(format!("@{}", self.ip))
             .args([
                 "-p",
@@ -434,7 +447,7 @@ impl Server {
 
     /// Runs `nsupdate -k KEYFILE` with `server 127.0.0.1 PORT` followed by `script` on stdin.
     pub fn nsupdate(&self, key: &Key, script: &str) -> Output {
-        let mut child = Command::new(require("nsupdate").expect("nsupdate is needed"))
+        let mut child = Command::new(require("nsupdate"))
             .args(["-t", "4", "-u", "1", "-r", "2", "-k"])
             .arg(&key.file)
             .stdin(Stdio::piped())
