@@ -737,6 +737,36 @@ fn differing_ttls_in_one_rrset() {
 }
 
 #[test]
+fn span_over_several_lines_shows_every_line() {
+    let toml = format!(
+        "{HOST}[[hosts]]\nname = \"kms2.example.com\"\nttl = 60\n{DOMAIN}hosts = [\n  \"kms1.example.com\",\n  \"kms2.example.com\",\n]\n"
+    );
+    let bad = bad(&toml);
+    bad.at("[\n", "domains[0].hosts")
+        .says("different TTLs")
+        .count(1);
+    for line in ["  \"kms1.example.com\",", "  \"kms2.example.com\",", "| ]"] {
+        bad.says(line);
+    }
+}
+
+#[test]
+fn column_counts_characters_and_the_caret_sits_under_the_value() {
+    // A tab and non-ASCII text before the value: the column counts characters (a tab is one),
+    // and the source line is shown with the tab expanded so that the caret lines up.
+    let toml =
+        format!("\tclient_suffixes\t= [\"Zürich.example\", \"corp_example.com\"]\n{HOST}{DOMAIN}");
+    let shown = "    client_suffixes    = [\"Zürich.example\", \"corp_example.com\"]";
+    let indent = shown[..shown.find("\"corp").unwrap()].chars().count();
+    bad(&toml)
+        .at("\"corp_example", "client_suffixes[1]")
+        .never("\t")
+        .says(&format!("1 | {shown}\n"))
+        .says(&format!("  | {}{}\n", " ".repeat(indent), "^".repeat(18)))
+        .count(1);
+}
+
+#[test]
 fn no_domains_at_all() {
     bad(HOST)
         .on_line(1)
