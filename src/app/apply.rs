@@ -75,6 +75,17 @@ pub async fn load_saved_plan(
     Ok(plan)
 }
 
+/// Reads a saved plan file and checks it against `desired` (see `plan::saved`).
+pub fn read_saved_plan(file: &Path, desired: &DesiredState) -> Result<Plan> {
+    let text = std::fs::read_to_string(file).map_err(|e| Error::Io {
+        context: format!("cannot read the plan {}", file.display()),
+        source: e,
+    })?;
+    saved::load(&file.display().to_string(), &text, desired).map_err(|e| Error::Usage {
+        message: e.to_string(),
+    })
+}
+
 /// True when the RRset read back is what the update intended: the same records, and the added
 /// ones with their TTL. Servers give one RRset one TTL (RFC 2181 §5.2; BIND sets the RRset's TTL
 /// to the last one added), so records kept unchanged may come back with the new TTL.

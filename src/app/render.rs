@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use crate::dns::keyfile::extract_key_statement;
 use crate::error::{Error, Result};
 use crate::model::{DesiredState, Fqdn, KeySource};
-use crate::plan::saved;
 use crate::render::{self, Rendered, ZoneGroup};
 
 /// The output formats.
@@ -131,14 +130,7 @@ fn read_key_statements(
 
 /// The current records of a saved plan made from this very config.
 fn plan_state(file: &Path, desired: &DesiredState) -> Result<render::nsupdate::CurrentState> {
-    let text = std::fs::read_to_string(file).map_err(|e| Error::Io {
-        context: format!("cannot read the plan {}", file.display()),
-        source: e,
-    })?;
-    let plan =
-        saved::load(&file.display().to_string(), &text, desired).map_err(|e| Error::Usage {
-            message: e.to_string(),
-        })?;
+    let plan = super::apply::read_saved_plan(file, desired)?;
     Ok(plan
         .zones
         .into_iter()

@@ -79,7 +79,7 @@ async fn ladder(resolver: &DnsClient, d: &DomainSpec, opts: &VerifyOptions) -> V
         seen
     };
     for rec in &records {
-        let lookup = discovery::lookup_host(resolver, &rec.target)
+        let lookup = discovery::lookup_addresses(resolver, &rec.target)
             .await
             .map(|l| TargetLookup {
                 addrs: l.addrs,

@@ -14,7 +14,7 @@ use std::path::Path;
 pub use diag::{ConfigErrors, Diagnostic, line_col};
 pub use validate::parse_address;
 
-use crate::model::DesiredState;
+use crate::model::{DesiredState, sha256_hex};
 
 /// Reads and validates a configuration file.
 pub fn load(path: &Path) -> Result<DesiredState, ConfigErrors> {
@@ -41,9 +41,4 @@ pub fn from_str(path: &Path, text: &str) -> Result<DesiredState, ConfigErrors> {
             source_text: text.to_string(),
             diagnostics,
         })
-}
-
-/// Lowercase hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    data_encoding::HEXLOWER.encode(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }

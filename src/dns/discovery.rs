@@ -135,7 +135,7 @@ pub struct HostLookup {
 
 /// Looks up `host` A, then AAAA. A CNAME at `host` ends the lookup (it is reported, not
 /// followed); NXDOMAIN and NODATA give no addresses.
-pub async fn lookup_host(resolver: &DnsClient, host: &Fqdn) -> Result<HostLookup, DnsError> {
+pub async fn lookup_addresses(resolver: &DnsClient, host: &Fqdn) -> Result<HostLookup, DnsError> {
     let mut out = HostLookup::default();
     for rtype in [RecordType::A, RecordType::AAAA] {
         let resp = resolver

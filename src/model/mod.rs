@@ -14,3 +14,8 @@ pub use observed::{
     DomainProblem, ObservedRrset, ObservedState, ObservedZone, Problem, ServerTarget, ZoneTarget,
 };
 pub use srv::{RrsetChange, SrvRecord, Transport, TsigAlgorithm};
+
+/// Lowercase hex SHA-256 of `bytes` (config digests, plan state digests).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+}

@@ -111,7 +111,7 @@ pub fn state_sha256(zones: &[ZonePlan]) -> String {
             }
         }
     }
-    crate::config::sha256_hex(text.as_bytes())
+    crate::model::sha256_hex(text.as_bytes())
 }
 
 impl Plan {

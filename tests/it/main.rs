@@ -4,6 +4,7 @@ mod config_errors;
 mod dns_engine;
 mod harness;
 mod harness_selftest;
+mod layers;
 mod plan_apply;
 mod render;
 mod render_roundtrip;
