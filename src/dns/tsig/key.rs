@@ -4,17 +4,20 @@
 use std::fmt;
 
 use ring::rand::{SecureRandom, SystemRandom};
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use super::error::{KeyError, TsigError};
 use crate::model::TsigAlgorithm;
 
-/// A TSIG shared secret. `Debug` and `Display` show only its length.
+/// A TSIG shared secret. `Debug` and `Display` show only its length. The bytes are wiped
+/// when the secret is dropped ([`Zeroizing`]: volatile writes the optimiser keeps, over the
+/// whole allocation); state derived from them elsewhere (`ring`'s HMAC key) is not.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Vec<u8>);
+pub struct Secret(Zeroizing<Vec<u8>>);
 
 impl Secret {
     pub fn new(bytes: Vec<u8>) -> Self {
-        Secret(bytes)
+        Secret(Zeroizing::new(bytes))
     }
 
     /// The raw bytes, for the HMAC and for writing a key file; never log them.
@@ -43,13 +46,8 @@ impl fmt::Display for Secret {
     }
 }
 
-impl Drop for Secret {
-    fn drop(&mut self) {
-        // Best effort: overwrite the bytes before the allocation is freed.
-        self.0.fill(0);
-        std::hint::black_box(&self.0);
-    }
-}
+/// Its only field wipes itself on drop.
+impl ZeroizeOnDrop for Secret {}
 
 /// A TSIG key: name (lowercase, no trailing dot), algorithm and secret.
 /// `Debug`/`Display` print `name (algorithm)` only.
