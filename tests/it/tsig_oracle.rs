@@ -3,13 +3,19 @@
 //! we sign and hickory verifies, hickory signs and we verify, for requests and for replies
 //! whose MAC chains the request MAC (RFC 8945 §4.3.1), for hmac-sha256/384/512 (the ones
 //! hickory implements). A flipped MAC byte must fail in both.
+//!
+//! The last test pins what hickory's `TSigner` does *not* do and kmsdns needs (why we keep our
+//! own TSIG, docs/design.md): if it fails after a hickory upgrade, revisit that reasoning.
 
 use hickory_proto::dnssec::DnsSecError;
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
-use hickory_proto::rr::rdata::tsig::TsigAlgorithm as HickoryAlgorithm;
+use hickory_proto::rr::rdata::tsig::{
+    TSIG, TsigAlgorithm as HickoryAlgorithm, TsigError as HickoryTsigError, make_tsig_record,
+    message_tbs,
+};
 use hickory_proto::rr::rdata::{SOA, SRV};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType, TSigResponseContext, TSigner};
-use kmsdns::dns::tsig::{self, DEFAULT_FUDGE, TsigError, TsigKey};
+use kmsdns::dns::tsig::{self, BADSIG, BADTIME, DEFAULT_FUDGE, TsigError, TsigKey};
 use kmsdns::model::TsigAlgorithm;
 
 const NOW: u64 = 1_700_000_000;
@@ -312,4 +318,99 @@ fn a_flipped_mac_byte_fails_in_both() {
             }
         }
     }
+}
+
+/// What kmsdns needs that hickory's `TSigner` lacks (docs/design.md, "our own TSIG").
+#[test]
+fn hickory_tsigner_limits_that_keep_our_own_tsig() {
+    let (ours, theirs) = key_pair(TsigAlgorithm::HmacSha256);
+    let msg = update_request(5);
+    let request = tsig::sign(&msg.to_vec().unwrap(), &ours, NOW, FUDGE).unwrap();
+    let body = response_to(&msg);
+    let reply_with = |record: Box<Record<TSIG>>| {
+        let mut m = Message::from_vec(&body).unwrap();
+        m.set_signature(record);
+        m.to_vec().unwrap()
+    };
+
+    // 1. A BADTIME reply, correctly signed: hickory's verification returns Ok and no error
+    //    code; we report the server's verdict.
+    let badtime = reply_with(
+        TSigResponseContext::new(
+            5,
+            NOW,
+            theirs.clone(),
+            request.mac.clone(),
+            Some(HickoryTsigError::BadTime),
+        )
+        .sign(&body)
+        .unwrap(),
+    );
+    assert!(
+        theirs
+            .verify_message_byte(&badtime, Some(&request.mac), true)
+            .is_ok()
+    );
+    assert!(matches!(
+        tsig::verify_reply(&badtime, &ours, &request.mac, NOW),
+        Err(TsigError::ServerError { code: BADTIME, .. })
+    ));
+
+    // 2. A BADSIG reply (unsigned, empty MAC, RFC 8945 §5.3.2): hickory fails with a message
+    //    about truncated MACs; we say the server rejected our signature.
+    let badsig = reply_with(
+        TSigResponseContext::bad_signature(5, NOW, theirs.clone())
+            .sign(&body)
+            .unwrap(),
+    );
+    let err = theirs
+        .verify_message_byte(&badsig, Some(&request.mac), true)
+        .unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+    assert!(matches!(
+        tsig::verify_reply(&badsig, &ours, &request.mac, NOW),
+        Err(TsigError::ServerError { code: BADSIG, .. })
+    ));
+
+    // 3. A MAC truncated to half (allowed by RFC 8945 §5.2.2.1): hickory refuses it, we
+    //    accept it.
+    let stub = TSIG::new(
+        HickoryAlgorithm::HmacSha256,
+        NOW,
+        FUDGE,
+        vec![],
+        5,
+        None,
+        vec![],
+    );
+    let full = theirs
+        .sign(&message_tbs(&msg, &stub, theirs.signer_name()).unwrap())
+        .unwrap();
+    let mut truncated = msg.clone();
+    truncated.set_signature(Box::new(make_tsig_record(
+        theirs.signer_name().clone(),
+        stub.set_mac(full[..16].to_vec()),
+    )));
+    let truncated = truncated.to_vec().unwrap();
+    assert!(theirs.verify_message_byte(&truncated, None, true).is_err());
+    assert_eq!(
+        tsig::verify_request(&truncated, &ours, NOW).unwrap().mac,
+        full[..16]
+    );
+
+    // 4. No hmac-sha1 (still in use with old servers), no truncated algorithms, and no
+    //    gss-tsig: the signer holds an HMAC key and nothing else.
+    for alg in [
+        HickoryAlgorithm::HmacSha1,
+        HickoryAlgorithm::HmacSha256_128,
+        HickoryAlgorithm::Gss,
+    ] {
+        assert!(
+            TSigner::new(vec![1; 32], alg.clone(), name("k."), FUDGE).is_err(),
+            "{alg}"
+        );
+    }
+    let sha1 = TsigKey::generate("legacy", TsigAlgorithm::HmacSha1).unwrap();
+    let signed = tsig::sign(&msg.to_vec().unwrap(), &sha1, NOW, FUDGE).unwrap();
+    assert!(tsig::verify_request(&signed.bytes, &sha1, NOW).is_ok());
 }
