@@ -1,6 +1,5 @@
 //! Reading the TSIG record of a received message: names (with compression), the walk to the
-//! last record, and the RDATA fields of RFC 8945 §4.2. A TSIG that is not the last additional
-//! record is malformed (§5.1).
+//! last record (a TSIG anywhere else is malformed), and the RDATA fields of RFC 8945 §4.2.
 
 use super::TYPE_TSIG;
 use super::error::TsigError;
