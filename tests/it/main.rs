@@ -9,4 +9,5 @@ mod plan_apply;
 mod render;
 mod render_roundtrip;
 mod tsig;
+mod tsig_oracle;
 mod verify_ladder;

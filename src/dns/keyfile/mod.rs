@@ -9,8 +9,9 @@ use std::path::Path;
 
 use data_encoding::BASE64;
 
-use super::tsig::{KeyError, Secret, TsigKey, normalise_key_name};
+use super::tsig::{KeyError, Secret, TsigKey};
 use crate::model::TsigAlgorithm;
+use crate::model::parse_key_name;
 
 mod lexer;
 
@@ -195,7 +196,7 @@ pub fn parse_key_file(path: &Path, text: &str) -> Result<Vec<TsigKey>, KeyError>
             }
         };
         let name_line = line;
-        let name = normalise_key_name(&name).map_err(|why| {
+        let name = parse_key_name(&name).map_err(|why| {
             syntax(
                 name_line,
                 format!("key name `{name}` is not a valid DNS name: {why}"),

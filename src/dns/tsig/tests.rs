@@ -1,5 +1,7 @@
 //! Unit tests of `dns::tsig`.
+use super::sign::sign_with;
 use super::*;
+use crate::model::TsigAlgorithm;
 use data_encoding::BASE64;
 
 const NOW: u64 = 1_700_000_000;
