@@ -11,7 +11,7 @@ use std::sync::Arc;
 use hickory_proto::op::{Message, MessageType};
 
 use super::error::DnsError;
-use super::transport::{self, Endpoint, Kind, Proto};
+use super::transport::{self, Endpoint, Failure, Kind, Proto};
 use super::tsig::{self, TsigKey};
 
 /// The time source for TSIG (seconds since the epoch); tests inject a skewed clock.
@@ -49,6 +49,8 @@ pub struct Response {
     pub proto: Proto,
     /// The reply carried a TSIG that verified.
     pub signed: bool,
+    /// How many copies of the request were sent (UDP resends of the same bytes).
+    pub sent: u32,
 }
 
 /// A random message ID (RFC 5452 §9.2).
@@ -92,64 +94,92 @@ impl DnsClient {
 
     /// Sends `msg` (its ID is replaced by a random one), and returns the checked reply. The
     /// reply's RCODE is not interpreted here.
+    ///
+    /// A candidate reply must match the request (ID, QR, opcode, question) and, when the
+    /// request was signed, carry a TSIG that verifies; one that does not is ignored while the
+    /// try's time lasts, and reported (e.g. `Tsig { Unsigned }`) only when no good reply came.
+    /// A server's TSIG verdict (BADSIG, BADKEY, BADTIME: RFC 8945 §5.3.2) ends the exchange as
+    /// `Tsig { ServerError }`.
     pub async fn send(&self, mut msg: Message, kind: Kind) -> Result<Response, DnsError> {
         msg.metadata.id = random_id();
         let id = msg.metadata.id;
-        let unsigned = msg.to_vec().map_err(|e| DnsError::BadReply {
+        let encode = |reason: String| DnsError::Encode {
             server: self.label.clone(),
-            reason: format!("cannot encode the request: {e}"),
-        })?;
+            reason,
+        };
+        let unsigned = msg
+            .to_vec()
+            .map_err(|e| encode(format!("cannot encode the request: {e}")))?;
         let (wire, request_mac) = match &self.key {
             Some(key) => {
                 let signed = tsig::sign(&unsigned, key, (self.clock)(), tsig::DEFAULT_FUDGE)
-                    .map_err(|source| DnsError::Tsig {
-                        server: self.label.clone(),
-                        source,
-                    })?;
+                    .map_err(|e| encode(format!("cannot sign the request with key {key}: {e}")))?;
                 (signed.bytes, Some(signed.mac))
             }
             None => (unsigned, None),
         };
         tracing::debug!(server = %self.label, bytes = wire.len(), signed = request_mac.is_some(), op = ?msg.metadata.op_code, "sending");
-        let reply = transport::exchange(&self.endpoint, &wire, kind).await?;
+        let check = |bytes: &[u8]| self.check_reply(bytes, id, &msg, request_mac.as_deref());
+        match transport::exchange(&self.endpoint, &wire, kind, check).await {
+            Ok(reply) => {
+                let (message, signed) = reply.value?;
+                tracing::debug!(server = %self.label, rcode = %message.metadata.response_code, proto = ?reply.proto, signed, "reply");
+                Ok(Response {
+                    message,
+                    proto: reply.proto,
+                    signed,
+                    sent: reply.sent,
+                })
+            }
+            Err(Failure::Rejected { last, .. }) => Err(last),
+            Err(Failure::Transport(e)) => Err(e.into()),
+        }
+    }
+
+    /// Decides about one candidate reply: `Err` ignores it (it does not answer our request or
+    /// does not verify); `Ok(Err(_))` accepts a server's TSIG verdict; `Ok(Ok(_))` a good reply.
+    #[allow(clippy::type_complexity)]
+    fn check_reply(
+        &self,
+        bytes: &[u8],
+        id: u16,
+        request: &Message,
+        request_mac: Option<&[u8]>,
+    ) -> Result<Result<(Message, bool), DnsError>, DnsError> {
         let bad = |reason: String| DnsError::BadReply {
             server: self.label.clone(),
             reason,
         };
-        let parsed = Message::from_vec(&reply.bytes)
-            .map_err(|e| bad(format!("cannot decode the reply: {e}")))?;
+        let parsed =
+            Message::from_vec(bytes).map_err(|e| bad(format!("cannot decode the reply: {e}")))?;
         if parsed.metadata.id != id || parsed.metadata.message_type != MessageType::Response {
             return Err(bad("the reply does not answer our request".into()));
         }
-        if parsed.metadata.op_code != msg.metadata.op_code {
+        if parsed.metadata.op_code != request.metadata.op_code {
             return Err(bad(format!(
                 "the reply's opcode {:?} differs from the request's {:?}",
-                parsed.metadata.op_code, msg.metadata.op_code
+                parsed.metadata.op_code, request.metadata.op_code
             )));
         }
         // A server may leave the question out of an error reply (RFC 2136 §3.8 keeps it for
         // UPDATE; FORMERR replies often drop it); when present it must be ours.
-        if !parsed.queries.is_empty() && !same_questions(&parsed, &msg) {
+        if !parsed.queries.is_empty() && !same_questions(&parsed, request) {
             return Err(bad(
                 "the reply's question/zone section differs from the request's".into(),
             ));
         }
-        let mut signed = false;
-        if let (Some(key), Some(mac)) = (&self.key, &request_mac) {
-            tsig::verify_reply(&reply.bytes, key, mac, (self.clock)()).map_err(|source| {
-                DnsError::Tsig {
-                    server: self.label.clone(),
-                    source,
-                }
-            })?;
-            signed = true;
+        let (Some(key), Some(mac)) = (&self.key, request_mac) else {
+            return Ok(Ok((parsed, false)));
+        };
+        let tsig_error = |source| DnsError::Tsig {
+            server: self.label.clone(),
+            source,
+        };
+        match tsig::verify_reply(bytes, key, mac, (self.clock)()) {
+            Ok(_) => Ok(Ok((parsed, true))),
+            Err(e @ tsig::TsigError::ServerError { .. }) => Ok(Err(tsig_error(e))),
+            Err(e) => Err(tsig_error(e)),
         }
-        tracing::debug!(server = %self.label, rcode = %parsed.metadata.response_code, proto = ?reply.proto, signed, "reply");
-        Ok(Response {
-            message: parsed,
-            proto: reply.proto,
-            signed,
-        })
     }
 }
 

@@ -46,6 +46,9 @@ pub enum DnsError {
     NotAuthoritative { server: String, name: Fqdn },
     #[error("unusable reply from {server}: {reason}")]
     BadReply { server: String, reason: String },
+    /// The request could not be built or signed: nothing was sent.
+    #[error("cannot send to {server}: {reason}")]
+    Encode { server: String, reason: String },
     #[error("cannot find the zone of {name}: {reason}")]
     Discovery { name: Fqdn, reason: String },
 }
@@ -59,6 +62,7 @@ impl DnsError {
             DnsError::Rcode { hint, .. } => hint.clone(),
             DnsError::NotAuthoritative { .. } => "point `server` at the zone's primary (the SOA MNAME), or set `zone` so discovery finds the right one".to_string(),
             DnsError::BadReply { .. } => "check that the address is a DNS server; if it is, this is a bug worth reporting".to_string(),
+            DnsError::Encode { .. } => "the message is too large or the key unusable; check the key, or manage fewer domains per zone".to_string(),
             DnsError::Discovery { name, .. } => format!("set zone = \"…\" and server = \"…\" for {} in the config, or pass --resolver ADDR", name.as_str()),
         }
     }
