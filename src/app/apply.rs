@@ -2,9 +2,7 @@
 //! then every changed RRset read back from the server and compared with what was intended.
 //! Zones are independent: one failing does not stop the others.
 
-use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Serialize;
 use tokio::sync::Semaphore;
@@ -12,18 +10,25 @@ use tokio::task::JoinSet;
 
 use super::NetOptions;
 use super::keys::KeyRing;
-use super::observe::{client_for, place_all};
-use crate::dns::{DnsClient, DnsError, discovery, query, update};
-use crate::error::{Error, Result};
-use crate::model::{DesiredState, Fqdn, Problem, RrsetChange, SrvRecord};
-use crate::plan::{Plan, ZonePlan, saved};
+use super::observe::client_for;
+use crate::dns::update::UpdateReply;
+use crate::dns::{DnsClient, DnsError, query, update};
+use crate::model::{Fqdn, Problem, RrsetChange, SrvRecord};
+use crate::plan::{Plan, ZonePlan};
 
 /// What happened to one zone.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum ZoneOutcome {
-    /// The UPDATE was accepted and the read-back matches.
-    Applied { changes: usize, serial: Option<u32> },
+    /// The UPDATE went in and the read-back matches. `serial` is the zone's SOA serial read
+    /// afterwards (another writer's change may be in it too); `notes` say what happened to a
+    /// reply that could not be trusted.
+    Applied {
+        changes: usize,
+        serial: Option<u32>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        notes: Vec<String>,
+    },
     /// Nothing to change: no UPDATE was sent.
     Unchanged,
     /// Not applied (or not verified): why and what to do.
@@ -39,53 +44,6 @@ pub struct ZoneReport {
     pub outcome: ZoneOutcome,
 }
 
-/// Reads a saved plan (`plan --out FILE`) and checks that it belongs to this configuration
-/// and that every zone still goes to the server it was planned against. The records it was
-/// planned from travel with it as the UPDATE prerequisites, so a zone changed since is
-/// refused by the server.
-pub async fn load_saved_plan(
-    file: &Path,
-    desired: &DesiredState,
-    keys: &KeyRing,
-    opts: &NetOptions,
-) -> Result<Plan> {
-    let text = std::fs::read_to_string(file).map_err(|e| Error::Io {
-        context: format!("cannot read the plan {}", file.display()),
-        source: e,
-    })?;
-    let plan =
-        saved::load(&file.display().to_string(), &text, desired).map_err(|e| Error::Usage {
-            message: e.to_string(),
-        })?;
-    let (placed, _) = place_all(desired, keys, opts).await;
-    for z in &plan.zones {
-        let Some(p) = placed.iter().find(|p| p.target.zone == z.target.zone) else {
-            return Err(Error::Runtime(format!(
-                "zone {} of the plan is no longer found for this config; run `kmsdns plan` again",
-                z.target.zone
-            )));
-        };
-        if p.target.server.address != z.target.server.address {
-            return Err(Error::Runtime(format!(
-                "zone {} was planned against {} but its server is now {}; run `kmsdns plan` again",
-                z.target.zone, z.target.server.address, p.target.server.address
-            )));
-        }
-    }
-    Ok(plan)
-}
-
-/// Reads a saved plan file and checks it against `desired` (see `plan::saved`).
-pub fn read_saved_plan(file: &Path, desired: &DesiredState) -> Result<Plan> {
-    let text = std::fs::read_to_string(file).map_err(|e| Error::Io {
-        context: format!("cannot read the plan {}", file.display()),
-        source: e,
-    })?;
-    saved::load(&file.display().to_string(), &text, desired).map_err(|e| Error::Usage {
-        message: e.to_string(),
-    })
-}
-
 /// True when the RRset read back is what the update intended: the same records, and the added
 /// ones with their TTL. Servers give one RRset one TTL (RFC 2181 §5.2; BIND sets the RRset's TTL
 /// to the last one added), so records kept unchanged may come back with the new TTL.
@@ -98,12 +56,23 @@ pub fn matches_after_update(got: &[SrvRecord], want: &[SrvRecord], added: &[SrvR
     rdata(got) == rdata(want) && added.iter().all(|a| got.contains(a))
 }
 
-/// Sends one zone's UPDATE and verifies it.
+/// Sends one zone's UPDATE, settles its outcome and verifies it.
+///
+/// A reply that checks out decides. Without one (lost, truncated, unverifiable), the RRsets
+/// the update touched are read again over TCP, signed: the desired state means applied (with
+/// a note on what happened to the reply); the state read before means not applied, and the
+/// update is sent once more over TCP (its prerequisites make that safe); anything else means
+/// another writer changed the records, and both states are reported.
 async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>) -> ZoneOutcome {
     if let Some(p) = &zp.error {
         return ZoneOutcome::Failed(p.clone());
     }
-    let changes: Vec<RrsetChange> = zp.rrsets.iter().map(|r| r.to_rrset_change()).collect();
+    let changes: Vec<RrsetChange> = zp
+        .rrsets
+        .iter()
+        .map(|r| r.to_rrset_change())
+        .filter(|c| !c.is_empty())
+        .collect();
     let zone = &zp.target.zone;
     let Some(msg) = update::build_update(zone, &changes) else {
         return ZoneOutcome::Unchanged;
@@ -112,13 +81,73 @@ async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>) -> ZoneOu
         Ok(c) => c,
         Err(p) => return ZoneOutcome::Failed(p),
     };
-    if let Err(e) = update::send_update(&client, zone, msg).await {
-        return ZoneOutcome::Failed(Problem::from(&e));
+    let tcp = over_tcp(&client);
+    let mut notes = Vec::new();
+    let mut reply = update::send_update(&client, zone, msg.clone()).await;
+    let mut resent = false;
+    loop {
+        let uncertain = match reply {
+            Err(e) => {
+                return ZoneOutcome::Failed(Problem {
+                    message: format!("{e}; the update was not sent"),
+                    hint: e.hint(),
+                });
+            }
+            Ok(UpdateReply::Applied(_)) => break,
+            Ok(UpdateReply::NotApplied(e)) => return ZoneOutcome::Failed(Problem::from(&e)),
+            Ok(UpdateReply::Uncertain(u)) => u,
+        };
+        tracing::warn!(zone = %zone, "{}; reading the records back to settle the outcome", uncertain.what);
+        match settle(&tcp, zone, &changes).await {
+            Settled::Desired => {
+                notes.push(format!(
+                    "{}; the records read back over TCP show the update went in",
+                    uncertain.what
+                ));
+                break;
+            }
+            Settled::Before if !resent => {
+                notes.push(format!(
+                    "{}; the records read back over TCP were unchanged, so the update was sent again over TCP",
+                    uncertain.what
+                ));
+                resent = true;
+                reply = update::send_update(&tcp, zone, msg.clone()).await;
+            }
+            Settled::Before => {
+                return ZoneOutcome::Failed(Problem {
+                    message: format!(
+                        "{}; the records read back over TCP are as they were before: the update was not applied",
+                        uncertain.what
+                    ),
+                    hint: uncertain.error.hint(),
+                });
+            }
+            Settled::Other(rrsets) => {
+                return ZoneOutcome::Failed(Problem {
+                    message: format!(
+                        "{}; the records read back over TCP are neither the state planned from nor the desired one: another writer changed them. {}",
+                        uncertain.what,
+                        rrsets.join("; ")
+                    ),
+                    hint: "run `kmsdns plan` to see the current state, find the other writer, then apply".into(),
+                });
+            }
+            Settled::Unreadable(e) => {
+                return ZoneOutcome::Failed(Problem {
+                    message: format!(
+                        "{}; reading the records back failed too ({e}): whether the update went in is unknown",
+                        uncertain.what
+                    ),
+                    hint: format!("{} Then run `kmsdns plan` to see what is there.", e.hint()),
+                });
+            }
+        }
     }
     // Read back every changed RRset from the same server.
-    for c in changes.iter().filter(|c| !c.is_empty()) {
+    for c in &changes {
         let want = c.expected_after();
-        match query::read_srv(&client, Some(zone), &c.owner).await {
+        match query::read_srv(&tcp, Some(zone), &c.owner).await {
             Ok(got) if matches_after_update(&got, &want, &c.add) => {}
             Ok(got) => {
                 return ZoneOutcome::Failed(Problem {
@@ -143,15 +172,87 @@ async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>) -> ZoneOu
             }
         }
     }
-    let serial = query::read_serial(&client, zone).await.ok();
+    let serial = query::read_serial(&tcp, zone).await.ok();
     ZoneOutcome::Applied {
         changes: zp.change_count(),
         serial,
+        notes,
+    }
+}
+
+/// The same server and key over TCP: for settling reads and the one resend.
+fn over_tcp(client: &DnsClient) -> DnsClient {
+    let mut c = client.clone();
+    c.endpoint.transport = crate::model::Transport::Tcp;
+    c
+}
+
+/// What a fresh read says about an update whose reply could not be trusted.
+enum Settled {
+    /// Every touched RRset holds what the update intended.
+    Desired,
+    /// Every touched RRset is as it was read before the update.
+    Before,
+    /// Something else: one line per RRset that is neither.
+    Other(Vec<String>),
+    Unreadable(DnsError),
+}
+
+async fn settle(tcp: &DnsClient, zone: &Fqdn, changes: &[RrsetChange]) -> Settled {
+    let (mut desired, mut before) = (true, true);
+    let mut other = Vec::new();
+    for c in changes {
+        let got = match query::read_srv(tcp, Some(zone), &c.owner).await {
+            Ok(g) => g,
+            Err(e) => return Settled::Unreadable(e),
+        };
+        let want = c.expected_after();
+        let is_desired = matches_after_update(&got, &want, &c.add);
+        let mut seen = c.seen.clone();
+        seen.sort();
+        let is_before = got == seen;
+        desired &= is_desired;
+        before &= is_before;
+        if !is_desired && !is_before {
+            let list = |v: &[SrvRecord]| {
+                if v.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    v.iter()
+                        .map(|r| r.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            };
+            other.push(format!(
+                "{}: planned from [{}], wanted [{}], now [{}]",
+                c.owner,
+                list(&seen),
+                list(&want),
+                list(&got)
+            ));
+        }
+    }
+    if desired {
+        Settled::Desired
+    } else if before {
+        Settled::Before
+    } else if other.is_empty() {
+        // Some RRsets already desired, others untouched: an atomic update cannot do that.
+        Settled::Other(vec![
+            "some RRsets hold the new records and others the old ones".to_string(),
+        ])
+    } else {
+        Settled::Other(other)
     }
 }
 
 /// The client for a zone of the plan: its server, signed with the key the plan names.
-fn zone_client(zp: &ZonePlan, keys: &KeyRing, opts: &NetOptions) -> Result<DnsClient, Problem> {
+pub(crate) fn zone_client(
+    zp: &ZonePlan,
+    keys: &KeyRing,
+    opts: &NetOptions,
+) -> Result<DnsClient, Problem> {
     let key = match &zp.target.server.key {
         None => None,
         Some(name) => Some(keys.by_name(name).ok_or_else(|| Problem {
@@ -198,124 +299,4 @@ pub async fn apply_plan(
     }
     out.sort_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, r)| r).collect()
-}
-
-/// One name server's answer while waiting for a new serial.
-#[derive(Clone, Debug, Serialize)]
-pub struct NsSync {
-    pub ns: Fqdn,
-    pub address: Option<std::net::SocketAddr>,
-    pub serial: Option<u32>,
-    pub in_sync: bool,
-}
-
-/// The result of `--wait` for one applied zone.
-#[derive(Clone, Debug, Serialize)]
-pub struct ZoneSync {
-    pub zone: Fqdn,
-    pub serial: u32,
-    pub servers: std::result::Result<Vec<NsSync>, Problem>,
-}
-
-impl ZoneSync {
-    pub fn ok(&self) -> bool {
-        self.servers
-            .as_ref()
-            .is_ok_and(|list| list.iter().all(|s| s.in_sync))
-    }
-}
-
-/// For every zone applied with a known serial: polls each of its NS until it serves that
-/// serial (or newer, RFC 1982) or `limit` passes.
-pub async fn wait_for_serials(
-    plan: &Plan,
-    reports: &[ZoneReport],
-    keys: &KeyRing,
-    opts: &NetOptions,
-    limit: Duration,
-) -> Vec<ZoneSync> {
-    let resolver = discovery::resolver_client(opts.resolver, opts.clock.clone()).ok();
-    let mut out = Vec::new();
-    for (zp, r) in plan.zones.iter().zip(reports) {
-        let ZoneOutcome::Applied {
-            serial: Some(serial),
-            ..
-        } = r.outcome
-        else {
-            continue;
-        };
-        let servers = match zone_client(zp, keys, opts) {
-            Ok(primary) => wait_for_serial(
-                &primary,
-                &zp.target.zone,
-                serial,
-                resolver.as_ref(),
-                opts,
-                limit,
-            )
-            .await
-            .map_err(|e| Problem::from(&e)),
-            Err(p) => Err(p),
-        };
-        out.push(ZoneSync {
-            zone: zp.target.zone.clone(),
-            serial,
-            servers,
-        });
-    }
-    out
-}
-
-/// NS names are resolved through the primary (in-zone names) or the resolver; they are asked
-/// on `opts.discovered_port`.
-async fn wait_for_serial(
-    primary: &DnsClient,
-    zone: &Fqdn,
-    serial: u32,
-    resolver: Option<&DnsClient>,
-    opts: &NetOptions,
-    limit: Duration,
-) -> std::result::Result<Vec<NsSync>, DnsError> {
-    let mut servers = Vec::new();
-    for ns in query::read_ns(primary, zone, false).await? {
-        let mut addrs = discovery::resolve_addresses(primary, &ns)
-            .await
-            .unwrap_or_default();
-        if addrs.is_empty()
-            && let Some(r) = resolver
-        {
-            addrs = discovery::resolve_addresses(r, &ns)
-                .await
-                .unwrap_or_default();
-        }
-        let addr = addrs
-            .first()
-            .map(|ip| std::net::SocketAddr::new(*ip, opts.discovered_port));
-        servers.push(NsSync {
-            ns,
-            address: addr,
-            serial: None,
-            in_sync: false,
-        });
-    }
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        for s in servers.iter_mut().filter(|s| !s.in_sync) {
-            let Some(addr) = s.address else { continue };
-            let client = DnsClient::unsigned(
-                addr,
-                format!("{} ({addr})", s.ns.as_str()),
-                Duration::from_secs(1),
-                1,
-            );
-            if let Ok(got) = query::read_serial(&client, zone).await {
-                s.serial = Some(got);
-                s.in_sync = got.wrapping_sub(serial) < (1 << 31);
-            }
-        }
-        if servers.iter().all(|s| s.in_sync) || tokio::time::Instant::now() >= deadline {
-            return Ok(servers);
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }

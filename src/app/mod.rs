@@ -8,8 +8,10 @@ pub mod keygen;
 pub mod keys;
 pub mod observe;
 pub mod render;
+pub mod saved;
 pub mod validate;
 pub mod verify;
+pub mod wait;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -20,8 +22,9 @@ pub use crate::dns::resolv::{ResolvConf, parse_resolver};
 pub use crate::dns::tsig::TsigKey;
 pub use crate::plan::{Change, Plan, RrsetDiff, Totals, ZonePlan};
 pub use crate::verify::{Check, DomainReport, DomainSpec, VerifyOptions, VerifyReport};
-pub use apply::{NsSync, ZoneOutcome, ZoneReport, ZoneSync};
+pub use apply::{ZoneOutcome, ZoneReport};
 pub use keys::KeyRing;
+pub use wait::{NsSync, ZoneSync};
 
 use crate::error::Result;
 use crate::model::DesiredState;

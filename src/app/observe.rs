@@ -60,7 +60,7 @@ pub async fn observe(desired: &DesiredState, keys: &KeyRing, opts: &NetOptions) 
 }
 
 /// Decides zone and server for every domain and groups the domains per zone and server.
-pub(crate) async fn place_all(
+async fn place_all(
     desired: &DesiredState,
     keys: &KeyRing,
     opts: &NetOptions,

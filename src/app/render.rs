@@ -130,7 +130,7 @@ fn read_key_statements(
 
 /// The current records of a saved plan made from this very config.
 fn plan_state(file: &Path, desired: &DesiredState) -> Result<render::nsupdate::CurrentState> {
-    let plan = super::apply::read_saved_plan(file, desired)?;
+    let plan = super::saved::read_saved_plan(file, desired)?;
     Ok(plan
         .zones
         .into_iter()

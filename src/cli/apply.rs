@@ -37,7 +37,7 @@ pub async fn execute(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
     let keys = KeyRing::load(&desired);
     let opts = args.net.options();
     let plan = match &args.plan {
-        Some(file) => app::apply::load_saved_plan(file, &desired, &keys, &opts).await?,
+        Some(file) => app::saved::load_saved_plan(file, &desired, &keys, &opts).await?,
         None => app::plan(&desired, &keys, &opts).await,
     };
     let mut out = anstream::stdout().lock();
@@ -89,7 +89,7 @@ pub async fn execute(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
         .count();
     if args.wait {
         let synced =
-            app::apply::wait_for_serials(&plan, &reports, &keys, &opts, args.wait_timeout).await;
+            app::wait::wait_for_serials(&plan, &reports, &keys, &opts, args.wait_timeout).await;
         super::report::write_wait(&mut out, &synced, args.wait_timeout)?;
         failed += synced.iter().filter(|s| !s.ok()).count();
     }

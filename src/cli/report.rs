@@ -128,23 +128,31 @@ pub fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
 
 /// Writes one line per zone: applied / unchanged / failed (with the reason).
 pub fn write_apply_summary(out: &mut impl Write, reports: &[ZoneReport]) -> io::Result<()> {
-    let (green, red, dim) = (
+    let (green, red, yellow, dim) = (
         color(AnsiColor::Green),
         color(AnsiColor::Red),
+        color(AnsiColor::Yellow),
         Style::new().dimmed(),
     );
     writeln!(out, "Apply summary:")?;
     for r in reports {
         match &r.outcome {
-            ZoneOutcome::Applied { changes, serial } => {
+            ZoneOutcome::Applied {
+                changes,
+                serial,
+                notes,
+            } => {
                 let serial = serial
-                    .map(|s| format!(", serial now {s}"))
+                    .map(|s| format!(", zone serial now {s} (read back)"))
                     .unwrap_or_default();
                 writeln!(
                     out,
                     "  {green}applied{green:#}    {} via {}: {changes} change(s), read back and verified{serial}",
                     r.zone, r.server
-                )?
+                )?;
+                for n in notes {
+                    writeln!(out, "             {yellow}warning{yellow:#}: {n}")?;
+                }
             }
             ZoneOutcome::Unchanged => writeln!(
                 out,

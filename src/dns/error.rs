@@ -113,7 +113,7 @@ pub fn rcode_error(rcode: ResponseCode, ctx: &Context) -> DnsError {
             Operation::Update,
             ResponseCode::YXRRSet | ResponseCode::NXRRSet | ResponseCode::YXDomain | ResponseCode::NXDomain,
         ) => (
-            format!("records in zone {zone} changed since they were read ({rcode}); nothing was written"),
+            format!("records in zone {zone} were changed by another writer since they were read: the prerequisites failed ({rcode}) and the server wrote nothing"),
             "run `kmsdns plan` again to see the current state, then apply".to_string(),
         ),
         (Operation::Update, ResponseCode::NotImp) => (

@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::client::DnsClient;
 use super::error::{Context, DnsError, Operation, rcode_error};
 use super::query::name_of;
-use super::transport::{Kind, Proto};
+use super::transport::{Kind, Proto, TransportError};
 use crate::model::{Fqdn, RrsetChange, SrvRecord};
 
 fn srv_record(owner: &Fqdn, r: &SrvRecord, ttl: u32, class: DNSClass) -> Record {
@@ -68,38 +68,122 @@ pub fn build_update(zone: &Fqdn, changes: &[RrsetChange]) -> Option<Message> {
     Some(msg)
 }
 
-/// What the server said to one UPDATE.
+/// What the server said to one UPDATE, as far as it can be trusted.
 #[derive(Clone, Debug, Serialize)]
 pub struct UpdateReceipt {
     pub proto: Proto,
     pub signed: bool,
 }
 
-/// Sends the UPDATE for `zone` and maps any error RCODE to an error naming server, zone and
-/// key. Only NOERROR is success.
+/// The outcome of sending one UPDATE. Only a reply that checks out (matching, and verified
+/// when the request was signed) decides; anything else leaves the outcome uncertain, to be
+/// settled by reading the records (RFC 8945 §5.3: an unverified reply is not to be accepted).
+#[derive(Debug)]
+pub enum UpdateReply {
+    /// NOERROR in a reply that checks out.
+    Applied(UpdateReceipt),
+    /// An error RCODE in a reply that checks out: the server wrote nothing (RFC 2136 §3).
+    NotApplied(DnsError),
+    /// No reply that can be trusted: the update may or may not have gone in.
+    Uncertain(Uncertain),
+}
+
+/// Why an UPDATE's outcome is unknown.
+#[derive(Debug)]
+pub struct Uncertain {
+    /// What happened to the reply, in words for the report.
+    pub what: String,
+    /// The reply may have been forged or altered on the path (it failed verification).
+    pub tampering: bool,
+    pub error: DnsError,
+}
+
+/// Sends the UPDATE for `zone` and classifies the reply. `Err` means nothing can have
+/// reached the server (the message could not be built or signed, or no connection).
 pub async fn send_update(
     client: &DnsClient,
     zone: &Fqdn,
     msg: Message,
-) -> Result<UpdateReceipt, DnsError> {
-    let resp = client.send(msg, Kind::Update).await?;
+) -> Result<UpdateReply, DnsError> {
+    let uncertain = |what: String, tampering: bool, error: DnsError| {
+        Ok(UpdateReply::Uncertain(Uncertain {
+            what,
+            tampering,
+            error,
+        }))
+    };
+    let resp = match client.send(msg, Kind::Update).await {
+        Ok(r) => r,
+        Err(e @ DnsError::Encode { .. }) => return Err(e),
+        Err(DnsError::Transport(t)) if !t.may_have_been_processed() => {
+            return Err(DnsError::Transport(t));
+        }
+        Err(DnsError::Transport(t)) => {
+            let what = match &t {
+                TransportError::Timeout { .. } => format!("the reply was lost ({t})"),
+                TransportError::TruncatedUpdate { .. } => {
+                    "the reply came back truncated over UDP".to_string()
+                }
+                TransportError::Io { .. } => format!("the connection broke after sending ({t})"),
+            };
+            return uncertain(what, false, DnsError::Transport(t));
+        }
+        Err(e @ DnsError::Tsig { .. }) if is_server_verdict(&e) => {
+            return uncertain(
+                format!("the reply carried a TSIG error that cannot be verified ({e})"),
+                false,
+                e,
+            );
+        }
+        Err(e) => {
+            return uncertain(
+                format!(
+                    "the reply could not be verified, which may mean tampering on the path ({e})"
+                ),
+                true,
+                e,
+            );
+        }
+    };
     let rc = resp.message.metadata.response_code;
-    if rc != ResponseCode::NoError {
-        return Err(rcode_error(
-            rc,
-            &Context {
-                server: client.label.clone(),
-                zone: Some(zone.clone()),
-                name: None,
-                key: client.key_name(),
-                op: Operation::Update,
-            },
-        ));
+    if rc == ResponseCode::NoError {
+        return Ok(UpdateReply::Applied(UpdateReceipt {
+            proto: resp.proto,
+            signed: resp.signed,
+        }));
     }
-    Ok(UpdateReceipt {
-        proto: resp.proto,
-        signed: resp.signed,
-    })
+    let err = rcode_error(
+        rc,
+        &Context {
+            server: client.label.clone(),
+            zone: Some(zone.clone()),
+            name: None,
+            key: client.key_name(),
+            op: Operation::Update,
+        },
+    );
+    if resp.sent > 1 && err.is_stale_state() {
+        // Our own first copy may have gone in and made the resend's prerequisites fail.
+        return uncertain(
+            format!(
+                "the prerequisites failed ({rc}) on a resend of the same message, after {} copies: the first copy may have been applied",
+                resp.sent
+            ),
+            false,
+            err,
+        );
+    }
+    Ok(UpdateReply::NotApplied(err))
+}
+
+fn is_server_verdict(e: &DnsError) -> bool {
+    matches!(
+        e,
+        DnsError::Tsig {
+            source: super::tsig::TsigError::ServerError { .. },
+            ..
+        }
+    )
 }
 
 #[cfg(test)]

@@ -28,8 +28,9 @@ pub struct ZonePlan {
 }
 
 impl ZonePlan {
+    /// True when an UPDATE would be sent: changes, and no error (unread or stale zone).
     pub fn has_changes(&self) -> bool {
-        self.rrsets.iter().any(|r| !r.changes.is_empty())
+        self.error.is_none() && self.rrsets.iter().any(|r| !r.changes.is_empty())
     }
 
     /// Number of record changes (add, change, delete) in this zone.
@@ -56,6 +57,10 @@ pub struct Plan {
     pub config_sha256: String,
     /// SHA-256 of the state read (every zone's current records), see [`state_sha256`].
     pub state_sha256: String,
+    /// SHA-256 over the plan's whole canonical content (this field empty): zones, servers,
+    /// transports, key names, prerequisites, changes. A saved plan whose digest does not
+    /// match was edited after it was written. See [`Plan::digest`].
+    pub plan_sha256: String,
     pub zones: Vec<ZonePlan>,
     pub failed_domains: Vec<DomainProblem>,
 }
@@ -87,15 +92,18 @@ pub fn diff(desired: &DesiredState, observed: &ObservedState) -> Plan {
         })
         .collect();
     let state_sha256 = state_sha256(&zones);
-    Plan {
+    let mut plan = Plan {
         schema: SCHEMA_VERSION,
         kmsdns_version: env!("CARGO_PKG_VERSION").to_string(),
         config_file: desired.path.display().to_string(),
         config_sha256: desired.sha256.clone(),
         state_sha256,
+        plan_sha256: String::new(),
         zones,
         failed_domains: observed.failed_domains.clone(),
-    }
+    };
+    plan.plan_sha256 = plan.digest();
+    plan
 }
 
 /// SHA-256 over the current records of every RRset of every zone, in plan order: lets `apply
@@ -115,11 +123,21 @@ pub fn state_sha256(zones: &[ZonePlan]) -> String {
 }
 
 impl Plan {
+    /// SHA-256 of the canonical JSON form of the plan with `plan_sha256` empty. The JSON form
+    /// is canonical: fields in declaration order, lists in plan order, names normalised.
+    pub fn digest(&self) -> String {
+        let mut blank = self.clone();
+        blank.plan_sha256 = String::new();
+        let json = serde_json::to_vec(&blank).expect("a plan always encodes as JSON");
+        crate::model::sha256_hex(&json)
+    }
+
     pub fn totals(&self) -> Totals {
         let mut t = Totals::default();
         for c in self
             .zones
             .iter()
+            .filter(|z| z.error.is_none())
             .flat_map(|z| &z.rrsets)
             .flat_map(|r| &r.changes)
         {

@@ -18,13 +18,15 @@ pub enum SavedPlanError {
     )]
     ConfigChanged { file: String, config: String },
     #[error(
-        "the plan {file} was modified after it was written (state hash mismatch); nothing was sent"
+        "the plan file {file} was modified after it was written (its content does not match its plan_sha256); nothing was sent: run `kmsdns plan --out` again"
     )]
     Modified { file: String },
 }
 
-/// Parses a saved plan and checks that its recorded state was not edited and that it was made
-/// from `desired` (the same configuration text). `file` names the plan in errors.
+/// Parses a saved plan and checks that it was not edited (its digest over the whole canonical
+/// content) and that it was made from `desired` (the same configuration text). `file` names
+/// the plan in errors. Whether the live state still matches is for the caller to check, by
+/// planning again and comparing.
 pub fn load(file: &str, text: &str, desired: &DesiredState) -> Result<Plan, SavedPlanError> {
     #[derive(serde::Deserialize)]
     struct Header {
@@ -42,15 +44,15 @@ pub fn load(file: &str, text: &str, desired: &DesiredState) -> Result<Plan, Save
         });
     }
     let plan: Plan = serde_json::from_str(text).map_err(not_a_plan)?;
+    if plan.digest() != plan.plan_sha256 || state_sha256(&plan.zones) != plan.state_sha256 {
+        return Err(SavedPlanError::Modified {
+            file: file.to_string(),
+        });
+    }
     if plan.config_sha256 != desired.sha256 {
         return Err(SavedPlanError::ConfigChanged {
             file: file.to_string(),
             config: desired.path.display().to_string(),
-        });
-    }
-    if state_sha256(&plan.zones) != plan.state_sha256 {
-        return Err(SavedPlanError::Modified {
-            file: file.to_string(),
         });
     }
     Ok(plan)

@@ -11,7 +11,7 @@ use kmsdns::dns::keyfile::parse_key_file;
 use kmsdns::dns::query::read_srv;
 use kmsdns::dns::transport::{Endpoint, Proto};
 use kmsdns::dns::tsig::{TsigError, TsigKey};
-use kmsdns::dns::update::{UpdateReceipt, build_update, send_update};
+use kmsdns::dns::update::{UpdateReceipt, UpdateReply, build_update, send_update};
 use kmsdns::model::Transport;
 use kmsdns::model::{Fqdn, SrvRecord};
 use kmsdns::plan::diff_rrset as diff;
@@ -84,9 +84,27 @@ fn converge(
         }
         match build_update(&zone, &changes) {
             None => Ok(None),
-            Some(msg) => send_update(c, &zone, msg).await.map(Some),
+            Some(msg) => decided(send_update(c, &zone, msg).await).map(Some),
         }
     })
+}
+
+/// An UPDATE's outcome as success or the error that decided it (the uncertain outcomes keep
+/// the error that made them uncertain, e.g. a server's TSIG verdict).
+fn decided(r: Result<UpdateReply, DnsError>) -> Result<UpdateReceipt, DnsError> {
+    match r? {
+        UpdateReply::Applied(receipt) => Ok(receipt),
+        UpdateReply::NotApplied(e) => Err(e),
+        UpdateReply::Uncertain(u) => Err(u.error),
+    }
+}
+
+/// An UPDATE that the server refused in a verified reply: its error.
+fn refused(r: Result<UpdateReply, DnsError>) -> DnsError {
+    match r {
+        Ok(UpdateReply::NotApplied(e)) => e,
+        other => panic!("want a verified refusal, got {other:?}"),
+    }
 }
 
 fn lab() -> ServerBuilder {
@@ -243,16 +261,15 @@ fn prerequisite_guards(server: &Server) {
     );
     let serial = server.soa_serial("example.com");
     let change = diff(&owner, &current, &[rec("kms1.example.com", 0, 300)], true).to_rrset_change();
-    let err = rt
-        .block_on(send_update(
-            &c,
-            &zone,
-            build_update(&zone, &[change]).unwrap(),
-        ))
-        .unwrap_err();
+    let err = refused(rt.block_on(send_update(
+        &c,
+        &zone,
+        build_update(&zone, &[change]).unwrap(),
+    )));
     assert!(err.is_stale_state(), "{err}");
     assert!(
-        err.to_string().contains("changed since they were read"),
+        err.to_string()
+            .contains("changed by another writer since they were read"),
         "{err}"
     );
     assert!(err.hint().contains("kmsdns plan"), "{}", err.hint());
@@ -272,13 +289,11 @@ fn prerequisite_guards(server: &Server) {
     );
     assert!(out.status.success());
     let change = diff(&owner, &current, &[rec("kms1.example.com", 0, 300)], true).to_rrset_change();
-    let err = rt
-        .block_on(send_update(
-            &c,
-            &zone,
-            build_update(&zone, &[change]).unwrap(),
-        ))
-        .unwrap_err();
+    let err = refused(rt.block_on(send_update(
+        &c,
+        &zone,
+        build_update(&zone, &[change]).unwrap(),
+    )));
     assert!(err.is_stale_state(), "{err}");
     assert_eq!(
         server.srv_records("_vlmcs._tcp.a.example.com").len(),
@@ -413,13 +428,11 @@ fn tsig_errors_name_the_key_and_the_fix() {
     let zone = name("example.org");
     let owner = name("a.example.org").kms_owner();
     let change = diff(&owner, &[], &[rec("kms1.example.com", 0, 300)], true).to_rrset_change();
-    let err = runtime()
-        .block_on(send_update(
-            &c,
-            &zone,
-            build_update(&zone, &[change]).unwrap(),
-        ))
-        .unwrap_err();
+    let err = refused(runtime().block_on(send_update(
+        &c,
+        &zone,
+        build_update(&zone, &[change]).unwrap(),
+    )));
     let DnsError::Rcode { rcode, .. } = &err else {
         panic!("want an RCODE error, got {err:?}");
     };

@@ -8,6 +8,7 @@ mod layers;
 mod plan_apply;
 mod render;
 mod render_roundtrip;
+mod saved_plans;
 mod tsig;
 mod tsig_oracle;
 mod verify_ladder;

@@ -8,9 +8,9 @@ use predicates::prelude::*;
 use crate::harness::cli::{kmsdns, kmsdns_on_tty, write_config};
 use crate::harness::{BindServer, Policy, ServerBuilder, SrvRr, ZoneBuilder};
 
-const CORP: &str = "_vlmcs._tcp.corp.example.com";
+pub(crate) const CORP: &str = "_vlmcs._tcp.corp.example.com";
 const APEX: &str = "_vlmcs._tcp.example.com";
-const BRANCH: &str = "_vlmcs._tcp.branch.example.net";
+pub(crate) const BRANCH: &str = "_vlmcs._tcp.branch.example.net";
 
 /// BIND with example.com (domains corp.example.com and example.com) and example.net (domain
 /// branch.example.net), key `kms-update` granted exactly those SRV RRsets.
@@ -84,7 +84,7 @@ fn one_host_config(key: &Path, server: std::net::SocketAddr, domains: &[&str]) -
     text
 }
 
-fn rr(ttl: u32, priority: u16, target: &str) -> SrvRr {
+pub(crate) fn rr(ttl: u32, priority: u16, target: &str) -> SrvRr {
     SrvRr {
         ttl,
         priority,
@@ -94,14 +94,14 @@ fn rr(ttl: u32, priority: u16, target: &str) -> SrvRr {
     }
 }
 
-fn setup(extra: &str) -> (BindServer, tempfile::TempDir, PathBuf) {
+pub(crate) fn setup(extra: &str) -> (BindServer, tempfile::TempDir, PathBuf) {
     let bind = lab();
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(dir.path(), &config(&bind, extra));
     (bind, dir, cfg)
 }
 
-fn run(cfg: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
+pub(crate) fn run(cfg: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
     kmsdns().arg("-c").arg(cfg).args(args).assert()
 }
 
@@ -291,7 +291,10 @@ fn saved_plan_is_rejected_when_stale_and_applied_exactly_when_not() {
     let serial_net = bind.soa_serial("example.net");
     let out = run(&cfg, &["apply", "--yes", plan_file.to_str().unwrap()]).code(1);
     let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    assert!(text.contains("changed since they were read"), "{text}");
+    assert!(
+        text.contains("stale plan: zone example.com. changed since it was planned"),
+        "{text}"
+    );
     assert!(text.contains("run `kmsdns plan` again"), "{text}");
     // Nothing written in the stale zone; the unchanged zone was applied exactly.
     assert_eq!(bind.soa_serial("example.com"), serial_com);
