@@ -36,15 +36,13 @@ pub(crate) fn client_for(
     key: Option<Arc<crate::dns::tsig::TsigKey>>,
     opts: &NetOptions,
 ) -> DnsClient {
-    let mut c = DnsClient::new(
-        Endpoint::new(
-            server.address,
-            server.transport,
-            std::time::Duration::from_millis(server.timeout_ms),
-        ),
-        server.label.clone(),
-        key,
+    let mut endpoint = Endpoint::new(
+        server.address,
+        server.transport,
+        std::time::Duration::from_millis(server.timeout_ms),
     );
+    endpoint.tries = server.retries + 1;
+    let mut c = DnsClient::new(endpoint, server.label.clone(), key);
     c.clock = opts.clock.clone();
     c
 }
@@ -143,6 +141,7 @@ async fn place(
                 discovered: false,
                 transport: spec.transport,
                 timeout_ms: spec.timeout.as_millis() as u64,
+                retries: spec.retries,
                 key: key.as_ref().map(|k| k.name.clone()),
             };
             (server, None)
@@ -172,6 +171,7 @@ async fn place(
                 discovered: true,
                 transport: Transport::Udp,
                 timeout_ms: DISCOVERED_TIMEOUT_MS,
+                retries: desired.defaults.retries,
                 key: key.as_ref().map(|k| k.name.clone()),
             };
             (server, Some(info))

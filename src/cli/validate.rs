@@ -84,10 +84,15 @@ fn write_summary(out: &mut impl Write, config: &DesiredState) -> std::io::Result
             let key = config
                 .key_for_server(Some(s))
                 .map_or("unsigned".to_string(), |k| format!("key {}", k.id));
+            let tries = s.retries + 1;
             writeln!(
                 out,
-                "  {} {} ({}, timeout {:?}, {key})",
-                s.id, s.address, s.transport, s.timeout
+                "  {} {} ({}, timeout {}, {tries} tr{}, {key})",
+                s.id,
+                s.address,
+                s.transport,
+                humantime::format_duration(s.timeout),
+                if tries == 1 { "y" } else { "ies" }
             )?;
         }
     }

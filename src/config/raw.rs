@@ -19,6 +19,7 @@ pub struct RawDefaults {
     pub weight: Option<S<i64>>,
     pub prune: Option<S<bool>>,
     pub key: Option<S<String>>,
+    pub retries: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -36,6 +37,7 @@ pub struct RawServer {
     pub key: Option<S<String>>,
     pub transport: Option<S<String>>,
     pub timeout: Option<S<String>>,
+    pub retries: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

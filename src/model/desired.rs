@@ -21,6 +21,8 @@ pub struct Defaults {
     pub prune: bool,
     /// Key id (a `[keys.*]` table name) for servers discovered from the zone's SOA.
     pub key: Option<String>,
+    /// Tries after the first one, for servers that do not set their own.
+    pub retries: u32,
 }
 
 impl Default for Defaults {
@@ -32,6 +34,7 @@ impl Default for Defaults {
             weight: 0,
             prune: true,
             key: None,
+            retries: super::DEFAULT_RETRIES,
         }
     }
 }
@@ -101,7 +104,10 @@ pub struct ServerSpec {
     /// Key id; `None` falls back to `[defaults].key`, and with neither, messages go unsigned.
     pub key: Option<String>,
     pub transport: Transport,
+    /// Per try; at most [`super::MAX_TIMEOUT`].
     pub timeout: Duration,
+    /// Tries after the first one: an exchange costs at most `(retries + 1) × timeout`.
+    pub retries: u32,
 }
 
 /// A `[[hosts]]` entry with defaults applied.

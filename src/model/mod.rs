@@ -9,7 +9,10 @@ mod srv;
 pub use desired::{
     Defaults, DesiredState, Domain, Host, KeySource, KeySpec, ServerAddress, ServerSpec,
 };
-pub use name::{Fqdn, KMS_DEFAULT_PORT, KMS_SERVICE, MAX_TTL, NameError, parse_key_name};
+pub use name::{
+    DEFAULT_RETRIES, Fqdn, KMS_DEFAULT_PORT, KMS_SERVICE, MAX_RETRIES, MAX_TIMEOUT, MAX_TTL,
+    NameError, parse_key_name,
+};
 pub use observed::{
     DomainProblem, ObservedRrset, ObservedState, ObservedZone, Problem, ServerTarget, ZoneTarget,
 };

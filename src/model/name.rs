@@ -12,6 +12,12 @@ use serde::{Deserialize, Serialize};
 pub const KMS_SERVICE: &str = "_vlmcs._tcp";
 /// The KMS port unless a host was set to another one.
 pub const KMS_DEFAULT_PORT: u16 = 1688;
+/// Tries after the first one when the config does not say (`retries`).
+pub const DEFAULT_RETRIES: u32 = 2;
+/// Most tries after the first one the config may ask for.
+pub const MAX_RETRIES: u32 = 10;
+/// Longest per-try timeout the config may ask for.
+pub const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// Largest TTL RFC 2181 §8 allows.
 pub const MAX_TTL: u32 = 2_147_483_647;
 

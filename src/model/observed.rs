@@ -29,6 +29,8 @@ pub struct ServerTarget {
     pub transport: Transport,
     /// Per try, in milliseconds.
     pub timeout_ms: u64,
+    /// Tries after the first one.
+    pub retries: u32,
     /// The TSIG key name on the wire; `None` = unsigned.
     pub key: Option<String>,
 }

@@ -59,6 +59,7 @@ fn observed() -> ObservedState {
             discovered: false,
             transport: Transport::Tcp,
             timeout_ms: 3000,
+            retries: 2,
             key: Some("kms-update".into()),
         },
     };

@@ -688,6 +688,7 @@ fn bad_timeouts() {
     for (timeout, message) in [
         ("fast", "cannot read timeout"),
         ("10m", "out of range"),
+        ("61s", "out of range"),
         ("3", "cannot read"),
     ] {
         let toml = format!(
@@ -699,6 +700,37 @@ fn bad_timeouts() {
             .says("\"3s\"")
             .count(1);
     }
+}
+
+#[test]
+fn retries_bound_the_tries() {
+    for (table, key) in [
+        (
+            "[servers.p]\naddress = \"192.0.2.53\"\n",
+            "servers.p.retries",
+        ),
+        ("[defaults]\n", "defaults.retries"),
+    ] {
+        for value in ["11", "-1"] {
+            let toml = format!("{table}retries = {value}\n{HOST}{DOMAIN}");
+            bad(&toml)
+                .at(value, key)
+                .says(&format!("retries {value} is out of range"))
+                .says("from 0 to 10")
+                .count(1);
+        }
+    }
+    let out = good(&format!(
+        "[defaults]\nretries = 0\n[servers.a]\naddress = \"192.0.2.53\"\n[servers.b]\naddress = \"192.0.2.54\"\nretries = 5\ntimeout = \"60s\"\n{HOST}{DOMAIN}"
+    ));
+    assert!(
+        out.contains("a 192.0.2.53:53 (UDP, timeout 3s, 1 try,"),
+        "{out}"
+    );
+    assert!(
+        out.contains("b 192.0.2.54:53 (UDP, timeout 1m, 6 tries,"),
+        "{out}"
+    );
 }
 
 #[test]

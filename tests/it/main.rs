@@ -2,6 +2,7 @@
 
 mod config_errors;
 mod dns_engine;
+mod faults;
 mod harness;
 mod harness_selftest;
 mod layers;

@@ -257,6 +257,45 @@ fn named_conf_include_secret_copies_the_key_statement() {
 }
 
 #[test]
+fn out_dir_files_with_a_secret_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = multi_with_keys();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let secret = tmp.path().join("secret");
+    kmsdns(tmp.path())
+        .args([
+            "render",
+            "named-conf",
+            "-c",
+            "multi.toml",
+            "--include-secret",
+            "--out-dir",
+        ])
+        .arg(&secret)
+        .assert()
+        .success();
+    let keys = secret.join("keys.named.conf");
+    let key_file = std::fs::read_to_string(tmp.path().join("dmz.key")).unwrap();
+    assert!(
+        std::fs::read_to_string(&keys)
+            .unwrap()
+            .contains(key_file.trim_end())
+    );
+    for entry in std::fs::read_dir(&secret).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+    // Without a secret the files keep the usual mode.
+    let plain = tmp.path().join("plain");
+    kmsdns(tmp.path())
+        .args(["render", "named-conf", "-c", "multi.toml", "--out-dir"])
+        .arg(&plain)
+        .assert()
+        .success();
+    assert_ne!(mode(&plain.join("keys.named.conf")), 0o600);
+}
+
+#[test]
 fn named_conf_include_secret_refuses_environment_keys() {
     let out = kmsdns(&root())
         .args([

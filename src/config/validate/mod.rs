@@ -9,13 +9,13 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::diag::Diagnostic;
-use super::raw::RawDefaults;
 use super::schema;
-use crate::model::{Defaults, DesiredState};
+use crate::model::DesiredState;
 use crate::model::{Fqdn, MAX_TTL, NameError};
 
 mod hosts;
 mod servers;
+mod top;
 
 pub use servers::parse_address;
 
@@ -57,6 +57,7 @@ pub fn validate(path: &Path, text: &str) -> Result<DesiredState, Diags> {
         declared_servers: BTreeSet::new(),
         declared_hosts: BTreeSet::new(),
         any_host_declared: false,
+        default_retries: crate::model::DEFAULT_RETRIES,
     };
     let config = v.build(path, doc.get_ref());
     if v.diags.is_empty() {
@@ -78,6 +79,8 @@ struct Validator {
     declared_hosts: BTreeSet<String>,
     /// The file has `[[hosts]]` entries, valid or not.
     any_host_declared: bool,
+    /// `[defaults].retries`, for servers without their own.
+    default_retries: u32,
 }
 
 /// Looks up a top-level key of the document.
@@ -292,6 +295,7 @@ impl Validator {
 
     fn build(&mut self, path: &Path, doc: &DeTable<'_>) -> DesiredState {
         let defaults = self.defaults(doc);
+        self.default_retries = defaults.0.retries;
         let keys = self.keys(doc);
         let servers = self.servers(doc);
         let hosts = self.hosts(doc, &defaults);
@@ -369,38 +373,6 @@ impl Validator {
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    fn defaults(&mut self, doc: &DeTable<'_>) -> (Defaults, Option<(String, Range<usize>)>) {
-        let mut d = Defaults::default();
-        let Some(v) = get(doc, "defaults") else {
-            return (d, None);
-        };
-        let Some(raw) = self.table::<RawDefaults>("defaults", v, "[defaults]", schema::DEFAULTS)
-        else {
-            return (d, None);
-        };
-        if let Some(t) = &raw.ttl {
-            d.ttl = self.ttl(t, "defaults.ttl").unwrap_or(d.ttl)
-        }
-        if let Some(p) = &raw.port {
-            d.port = self.port(p, "defaults.port").unwrap_or(d.port)
-        }
-        if let Some(p) = &raw.priority {
-            d.priority = self
-                .u16_field(p, "defaults.priority", "priority")
-                .unwrap_or(0)
-        }
-        if let Some(w) = &raw.weight {
-            d.weight = self.u16_field(w, "defaults.weight", "weight").unwrap_or(0)
-        }
-        if let Some(p) = &raw.prune {
-            d.prune = *p.get_ref()
-        }
-        let key = raw.key.map(|k| (k.get_ref().clone(), k.span()));
-        d.key = key.as_ref().map(|k| k.0.clone());
-        (d, key)
-    }
-
     fn entries<'a, 'i>(
         &mut self,
         doc: &'a DeTable<'i>,
@@ -443,40 +415,6 @@ impl Validator {
                 Vec::new()
             }
         }
-    }
-
-    fn client_suffixes(&mut self, doc: &DeTable<'_>) -> Vec<Fqdn> {
-        let Some(v) = get(doc, "client_suffixes") else {
-            return Vec::new();
-        };
-        let DeValue::Array(items) = v.get_ref() else {
-            self.err(
-                v.span(),
-                "client_suffixes",
-                "`client_suffixes` must be an array of domain names",
-                "write client_suffixes = [\"corp.example.com\", \"example.com\"]",
-            );
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            let key = format!("client_suffixes[{i}]");
-            match item.get_ref() {
-                DeValue::String(s) => {
-                    let s = Spanned::new(item.span(), s.to_string());
-                    if let Some(n) = self.name(&s, &key, false) {
-                        out.push(n);
-                    }
-                }
-                _ => self.err(
-                    item.span(),
-                    key,
-                    "must be a string",
-                    "write a DNS suffix like \"corp.example.com\"",
-                ),
-            }
-        }
-        out
     }
 }
 

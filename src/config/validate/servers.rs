@@ -11,7 +11,8 @@ use super::Validator;
 use crate::config::raw::{RawKey, RawServer};
 use crate::config::schema;
 use crate::model::{
-    Fqdn, KeySource, KeySpec, ServerAddress, ServerSpec, Transport, TsigAlgorithm, parse_key_name,
+    Fqdn, KeySource, KeySpec, MAX_RETRIES, MAX_TIMEOUT, ServerAddress, ServerSpec, Transport,
+    TsigAlgorithm, parse_key_name,
 };
 
 impl Validator {
@@ -142,13 +143,13 @@ impl Validator {
             let timeout = match &raw.timeout {
                 None => Duration::from_secs(3),
                 Some(t) => match humantime::parse_duration(t.get_ref()) {
-                    Ok(d) if d >= Duration::from_millis(100) && d <= Duration::from_secs(120) => d,
+                    Ok(d) if d >= Duration::from_millis(100) && d <= MAX_TIMEOUT => d,
                     Ok(_) => {
                         self.err(
                             t.span(),
                             format!("{path}.timeout"),
                             format!("timeout `{}` is out of range", t.get_ref()),
-                            "use a value from 100ms to 120s, e.g. \"3s\"",
+                            "use a value from 100ms to 60s per try, e.g. \"3s\" (retries sets how many tries)",
                         );
                         Duration::from_secs(3)
                     }
@@ -163,6 +164,15 @@ impl Validator {
                     }
                 },
             };
+            let retries = raw.retries.as_ref().and_then(|r| {
+                self.int::<u32>(
+                    r,
+                    &format!("{path}.retries"),
+                    0,
+                    i64::from(MAX_RETRIES),
+                    "retries",
+                )
+            });
             let Some(address) = address else { continue };
             let spec = ServerSpec {
                 id: id.clone(),
@@ -170,6 +180,7 @@ impl Validator {
                 key: raw.key.as_ref().map(|k| k.get_ref().clone()),
                 transport,
                 timeout,
+                retries: retries.unwrap_or(self.default_retries),
             };
             out.insert(id, (spec, raw.key));
         }
