@@ -152,13 +152,17 @@ async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>) -> ZoneOu
             Ok(got) => {
                 return ZoneOutcome::Failed(Problem {
                     message: format!(
-                        "{} accepted the update, but {} now holds {} record(s) instead of the {} intended",
+                        "{} answered NOERROR but did not apply the update as sent: {} {}",
                         client.label,
                         c.owner,
-                        got.len(),
-                        want.len()
+                        difference(&got, &want, &c.add)
                     ),
-                    hint: "the server may have applied only part of the update (policy filtering); run `kmsdns plan` and check the server's update policy".into(),
+                    hint: format!(
+                        "the server skipped records silently, which its update policy for key {} does: PowerDNS: the lua-dnsupdate-policy-script; BIND: update-policy; Knot: the acl's update-type / update-owner (`kmsdns render named-conf|knot|pdns` prints a policy that allows exactly these records). Then run `kmsdns plan`",
+                        client
+                            .key_name()
+                            .unwrap_or_else(|| "(none: unsigned)".into())
+                    ),
                 });
             }
             Err(e) => {
@@ -178,6 +182,40 @@ async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>) -> ZoneOu
         serial,
         notes,
     }
+}
+
+/// What the RRset read back lacks and has too many of, compared with what was intended.
+fn difference(got: &[SrvRecord], want: &[SrvRecord], added: &[SrvRecord]) -> String {
+    let list = |v: Vec<&SrvRecord>| {
+        v.iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let same = |a: &SrvRecord, b: &SrvRecord| a.rdata() == b.rdata();
+    let missing: Vec<&SrvRecord> = want
+        .iter()
+        .filter(|w| !got.iter().any(|g| same(g, w)))
+        .collect();
+    let unexpected: Vec<&SrvRecord> = got
+        .iter()
+        .filter(|g| !want.iter().any(|w| same(g, w)))
+        .collect();
+    let wrong_ttl: Vec<&SrvRecord> = added
+        .iter()
+        .filter(|a| got.iter().any(|g| same(g, a) && g.ttl != a.ttl))
+        .collect();
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        parts.push(format!("missing: {}", list(missing)));
+    }
+    if !unexpected.is_empty() {
+        parts.push(format!("unexpected: {}", list(unexpected)));
+    }
+    if !wrong_ttl.is_empty() {
+        parts.push(format!("with another TTL than sent: {}", list(wrong_ttl)));
+    }
+    parts.join("; ")
 }
 
 /// The same server and key over TCP: for settling reads and the one resend.
@@ -299,4 +337,32 @@ pub async fn apply_plan(
     }
     out.sort_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(target: &str, ttl: u32) -> SrvRecord {
+        SrvRecord {
+            target: Fqdn::parse_host(target).unwrap(),
+            port: 1688,
+            priority: 0,
+            weight: 0,
+            ttl,
+        }
+    }
+
+    #[test]
+    fn a_read_back_difference_names_the_records() {
+        let want = vec![r("kms1.example.com", 3600), r("kms2.example.com", 3600)];
+        let got = vec![r("kms1.example.com", 60), r("old.example.com", 3600)];
+        let text = difference(&got, &want, &[r("kms1.example.com", 3600)]);
+        assert_eq!(
+            text,
+            "missing: 3600 IN SRV 0 0 1688 kms2.example.com.; unexpected: 3600 IN SRV 0 0 1688 old.example.com.; with another TTL than sent: 3600 IN SRV 0 0 1688 kms1.example.com."
+        );
+        assert!(!matches_after_update(&got, &want, &[]));
+        assert!(matches_after_update(&want, &want, &want));
+    }
 }

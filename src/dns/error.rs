@@ -98,12 +98,12 @@ pub fn rcode_error(rcode: ResponseCode, ctx: &Context) -> DnsError {
         (Operation::Update, ResponseCode::Refused) => (
             format!("{server} refused key {key} for zone {zone} (REFUSED)"),
             format!(
-                "check update-policy / allow-update for zone {zone} on the server: it must grant key {key} the names _vlmcs._tcp.<domain>. type SRV (see `kmsdns render named-conf`)"
+                "check the server's update policy for zone {zone}: it must grant key {key} the names _vlmcs._tcp.<domain>. type SRV (BIND: update-policy, `kmsdns render named-conf`; PowerDNS: TSIG-ALLOW-DNSUPDATE and the Lua policy, `kmsdns render pdns`). PowerDNS also answers REFUSED when the signature does not verify: compare the secret of key {key} with the server's"
             ),
         ),
         (Operation::Update, ResponseCode::NotAuth) => (
             format!("{server} is not authoritative for zone {zone}, or does not accept key {key} for it (NOTAUTH)"),
-            format!("send updates to the zone's primary (SOA MNAME) and check that key {key} is allowed to update {zone}"),
+            format!("send updates to the zone's primary (SOA MNAME) and check that key {key} is allowed to update {zone}; if this is the primary, compare the secret of key {key} with the server's"),
         ),
         (Operation::Update, ResponseCode::NotZone) => (
             format!("{zone} is not a zone on {server}: a name in the update is outside it (NOTZONE)"),
@@ -160,7 +160,7 @@ fn tsig_hint(e: &TsigError) -> String {
             algorithm,
             ..
         } => format!(
-            "the server needs `key \"{key}\" {{ algorithm {algorithm}; secret \"…\"; }};` (kmsdns keygen prints it) and a grant for it: BIND update-policy, Knot acl with update-type SRV"
+            "the server needs `key \"{key}\" {{ algorithm {algorithm}; secret \"…\"; }};` (kmsdns keygen prints it) and a grant for it: BIND update-policy; Knot answers BADKEY also when its ACL refuses the update, so check the acl's update-type: SRV, update-owner: name, update-owner-name: _vlmcs._tcp and update-owner-match: equal (`kmsdns render knot`)"
         ),
         TsigError::ServerError { code: BADTIME, .. } | TsigError::TimeOutsideFudge { .. } => {
             "synchronise the clocks of this machine and the server (NTP)".to_string()
@@ -169,7 +169,7 @@ fn tsig_hint(e: &TsigError) -> String {
             "use full-length MACs on both sides".to_string()
         }
         TsigError::Unsigned { key } => format!(
-            "check that the server knows key {key}, and that no middlebox strips TSIG records"
+            "check that the server knows key {key} and has the same secret (a server that cannot verify a request may answer unsigned), and that no middlebox strips TSIG records"
         ),
         _ => "check the key name, algorithm and secret on both sides".to_string(),
     }
