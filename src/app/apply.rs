@@ -13,7 +13,7 @@ use super::keys::KeyRing;
 use super::observe::client_for;
 use crate::dns::update::UpdateReply;
 use crate::dns::{DnsClient, DnsError, query, update};
-use crate::model::{Fqdn, Problem, RrsetChange, SrvRecord};
+use crate::model::{Fqdn, Judgement, Problem, RrsetChange, SrvRecord};
 use crate::plan::{Plan, ZonePlan};
 
 /// What happened to one zone.
@@ -42,18 +42,6 @@ pub struct ZoneReport {
     pub server: String,
     #[serde(flatten)]
     pub outcome: ZoneOutcome,
-}
-
-/// True when the RRset read back is what the update intended: the same records, and the added
-/// ones with their TTL. Servers give one RRset one TTL (RFC 2181 §5.2; BIND sets the RRset's TTL
-/// to the last one added), so records kept unchanged may come back with the new TTL.
-pub fn matches_after_update(got: &[SrvRecord], want: &[SrvRecord], added: &[SrvRecord]) -> bool {
-    let rdata = |v: &[SrvRecord]| {
-        let mut r: Vec<String> = v.iter().map(SrvRecord::rdata).collect();
-        r.sort();
-        r
-    };
-    rdata(got) == rdata(want) && added.iter().all(|a| got.contains(a))
 }
 
 /// Sends one zone's UPDATE, settles its outcome and verifies it.
@@ -146,24 +134,32 @@ async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>) -> ZoneOu
     }
     // Read back every changed RRset from the same server.
     for c in &changes {
-        let want = c.expected_after();
         match query::read_srv(&tcp, Some(zone), &c.owner).await {
-            Ok(got) if matches_after_update(&got, &want, &c.add) => {}
             Ok(got) => {
-                return ZoneOutcome::Failed(Problem {
-                    message: format!(
-                        "{} answered NOERROR but did not apply the update as sent: {} {}",
-                        client.label,
+                let j = c.judge(&got);
+                if !j.applied {
+                    return ZoneOutcome::Failed(Problem {
+                        message: format!(
+                            "{} answered NOERROR but did not apply the update as sent: {} {}",
+                            client.label,
+                            c.owner,
+                            difference(&j, c)
+                        ),
+                        hint: format!(
+                            "the server skipped records silently, which its update policy for key {} does: PowerDNS: the lua-dnsupdate-policy-script; BIND: update-policy; Knot: the acl's update-type / update-owner (`kmsdns render named-conf|knot|pdns` prints a policy that allows exactly these records). Then run `kmsdns plan`",
+                            client
+                                .key_name()
+                                .unwrap_or_else(|| "(none: unsigned)".into())
+                        ),
+                    });
+                }
+                if !j.missing.is_empty() || !j.unexpected.is_empty() {
+                    notes.push(format!(
+                        "{}: another writer changed other records of this RRset meanwhile ({}); `kmsdns plan` shows what is there",
                         c.owner,
-                        difference(&got, &want, &c.add)
-                    ),
-                    hint: format!(
-                        "the server skipped records silently, which its update policy for key {} does: PowerDNS: the lua-dnsupdate-policy-script; BIND: update-policy; Knot: the acl's update-type / update-owner (`kmsdns render named-conf|knot|pdns` prints a policy that allows exactly these records). Then run `kmsdns plan`",
-                        client
-                            .key_name()
-                            .unwrap_or_else(|| "(none: unsigned)".into())
-                    ),
-                });
+                        difference(&j, c)
+                    ));
+                }
             }
             Err(e) => {
                 return ZoneOutcome::Failed(Problem {
@@ -185,35 +181,22 @@ async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>) -> ZoneOu
 }
 
 /// What the RRset read back lacks and has too many of, compared with what was intended.
-fn difference(got: &[SrvRecord], want: &[SrvRecord], added: &[SrvRecord]) -> String {
-    let list = |v: Vec<&SrvRecord>| {
+fn difference(j: &Judgement, c: &RrsetChange) -> String {
+    let list = |v: &[SrvRecord]| {
         v.iter()
             .map(|r| r.to_string())
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let same = |a: &SrvRecord, b: &SrvRecord| a.rdata() == b.rdata();
-    let missing: Vec<&SrvRecord> = want
-        .iter()
-        .filter(|w| !got.iter().any(|g| same(g, w)))
-        .collect();
-    let unexpected: Vec<&SrvRecord> = got
-        .iter()
-        .filter(|g| !want.iter().any(|w| same(g, w)))
-        .collect();
-    let wrong_ttl: Vec<&SrvRecord> = added
-        .iter()
-        .filter(|a| got.iter().any(|g| same(g, a) && g.ttl != a.ttl))
-        .collect();
     let mut parts = Vec::new();
-    if !missing.is_empty() {
-        parts.push(format!("missing: {}", list(missing)));
+    if !j.missing.is_empty() {
+        parts.push(format!("missing: {}", list(&j.missing)));
     }
-    if !unexpected.is_empty() {
-        parts.push(format!("unexpected: {}", list(unexpected)));
+    if !j.unexpected.is_empty() {
+        parts.push(format!("unexpected: {}", list(&j.unexpected)));
     }
-    if !wrong_ttl.is_empty() {
-        parts.push(format!("with another TTL than sent: {}", list(wrong_ttl)));
+    if parts.is_empty() {
+        parts.push(format!("not with the TTL sent: {}", list(&c.add)));
     }
     parts.join("; ")
 }
@@ -244,14 +227,10 @@ async fn settle(tcp: &DnsClient, zone: &Fqdn, changes: &[RrsetChange]) -> Settle
             Ok(g) => g,
             Err(e) => return Settled::Unreadable(e),
         };
-        let want = c.expected_after();
-        let is_desired = matches_after_update(&got, &want, &c.add);
-        let mut seen = c.seen.clone();
-        seen.sort();
-        let is_before = got == seen;
-        desired &= is_desired;
-        before &= is_before;
-        if !is_desired && !is_before {
+        let j = c.judge(&got);
+        desired &= j.applied;
+        before &= j.before;
+        if !j.applied && !j.before {
             let list = |v: &[SrvRecord]| {
                 if v.is_empty() {
                     "nothing".to_string()
@@ -265,8 +244,8 @@ async fn settle(tcp: &DnsClient, zone: &Fqdn, changes: &[RrsetChange]) -> Settle
             other.push(format!(
                 "{}: planned from [{}], wanted [{}], now [{}]",
                 c.owner,
-                list(&seen),
-                list(&want),
+                list(&c.seen),
+                list(&c.expected_after()),
                 list(&got)
             ));
         }
@@ -355,14 +334,18 @@ mod tests {
 
     #[test]
     fn a_read_back_difference_names_the_records() {
-        let want = vec![r("kms1.example.com", 3600), r("kms2.example.com", 3600)];
-        let got = vec![r("kms1.example.com", 60), r("old.example.com", 3600)];
-        let text = difference(&got, &want, &[r("kms1.example.com", 3600)]);
+        let c = RrsetChange {
+            owner: Fqdn::parse_domain("corp.example.com").unwrap().kms_owner(),
+            seen: vec![],
+            delete: vec![],
+            add: vec![r("kms1.example.com", 3600), r("kms2.example.com", 3600)],
+        };
+        let got = vec![r("kms1.example.com", 3600), r("old.example.com", 3600)];
+        let j = c.judge(&got);
+        assert!(!j.applied);
         assert_eq!(
-            text,
-            "missing: 3600 IN SRV 0 0 1688 kms2.example.com.; unexpected: 3600 IN SRV 0 0 1688 old.example.com.; with another TTL than sent: 3600 IN SRV 0 0 1688 kms1.example.com."
+            difference(&j, &c),
+            "missing: 3600 IN SRV 0 0 1688 kms2.example.com.; unexpected: 3600 IN SRV 0 0 1688 old.example.com."
         );
-        assert!(!matches_after_update(&got, &want, &[]));
-        assert!(matches_after_update(&want, &want, &want));
     }
 }

@@ -16,7 +16,7 @@ pub use name::{
 pub use observed::{
     DomainProblem, ObservedRrset, ObservedState, ObservedZone, Problem, ServerTarget, ZoneTarget,
 };
-pub use srv::{RrsetChange, SrvRecord, Transport, TsigAlgorithm};
+pub use srv::{Judgement, RrsetChange, SrvRecord, Transport, TsigAlgorithm};
 
 /// Lowercase hex SHA-256 of `bytes` (config digests, plan state digests).
 pub fn sha256_hex(bytes: &[u8]) -> String {

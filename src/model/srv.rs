@@ -154,4 +154,113 @@ impl RrsetChange {
         out.sort();
         out
     }
+
+    /// How an RRset read after this change was sent relates to it. Only the change's own
+    /// records decide: an add is there (a replaced record — same RDATA, new TTL — with its new
+    /// TTL), a delete is gone. Other writers may change the other members of a shared RRset
+    /// meanwhile; that is reported, not held against the change.
+    pub fn judge(&self, got: &[SrvRecord]) -> Judgement {
+        let has = |r: &SrvRecord| got.iter().any(|g| g.rdata() == r.rdata());
+        let replaced =
+            |r: &SrvRecord, other: &[SrvRecord]| other.iter().any(|o| o.rdata() == r.rdata());
+        let applied = self.add.iter().all(|a| {
+            if replaced(a, &self.delete) {
+                got.contains(a)
+            } else {
+                has(a)
+            }
+        }) && self
+            .delete
+            .iter()
+            .filter(|d| !replaced(d, &self.add))
+            .all(|d| !has(d));
+        let before = self.delete.iter().all(|d| {
+            if replaced(d, &self.add) {
+                got.contains(d)
+            } else {
+                has(d)
+            }
+        }) && self
+            .add
+            .iter()
+            .filter(|a| !replaced(a, &self.delete))
+            .all(|a| !has(a));
+        let expected = self.expected_after();
+        let in_expected = |r: &SrvRecord| expected.iter().any(|e| e.rdata() == r.rdata());
+        Judgement {
+            applied,
+            before,
+            missing: expected.iter().filter(|e| !has(e)).cloned().collect(),
+            unexpected: got.iter().filter(|g| !in_expected(g)).cloned().collect(),
+        }
+    }
+}
+
+/// See [`RrsetChange::judge`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Judgement {
+    /// Every add is there and every delete gone.
+    pub applied: bool,
+    /// Every delete is still there and no add is.
+    pub before: bool,
+    /// Records expected after the change (by RDATA) that the RRset lacks.
+    pub missing: Vec<SrvRecord>,
+    /// Records the RRset holds that nobody expected (by RDATA).
+    pub unexpected: Vec<SrvRecord>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(target: &str, priority: u16, ttl: u32) -> SrvRecord {
+        SrvRecord {
+            target: Fqdn::parse_host(target).unwrap(),
+            port: 1688,
+            priority,
+            weight: 0,
+            ttl,
+        }
+    }
+
+    #[test]
+    fn judging_a_read_after_a_change() {
+        // kms1's TTL 60 -> 3600 (a replacement), old deleted, kms2 added; self is foreign.
+        let c = RrsetChange {
+            owner: Fqdn::parse_domain("corp.example.com").unwrap().kms_owner(),
+            seen: vec![
+                r("kms1.example.com", 0, 60),
+                r("old.example.com", 0, 60),
+                r("self.example.com", 0, 60),
+            ],
+            delete: vec![r("kms1.example.com", 0, 60), r("old.example.com", 0, 60)],
+            add: vec![
+                r("kms1.example.com", 0, 3600),
+                r("kms2.example.com", 0, 3600),
+            ],
+        };
+        let before = c.judge(&c.seen);
+        assert!(before.before && !before.applied);
+        let after = vec![
+            r("kms1.example.com", 0, 3600),
+            r("kms2.example.com", 0, 3600),
+            r("self.example.com", 0, 3600),
+        ];
+        let j = c.judge(&after);
+        assert!(j.applied && !j.before && j.missing.is_empty() && j.unexpected.is_empty());
+        // Another writer changed its own record meanwhile: still applied, and said.
+        let mut moved = after.clone();
+        moved[2].weight = 1;
+        let j = c.judge(&moved);
+        assert!(j.applied);
+        assert_eq!((j.missing.len(), j.unexpected.len()), (1, 1));
+        // A server that skipped kms2 (policy filtering): neither.
+        let partial = vec![
+            r("kms1.example.com", 0, 3600),
+            r("self.example.com", 0, 3600),
+        ];
+        let j = c.judge(&partial);
+        assert!(!j.applied && !j.before);
+        assert_eq!(j.missing, vec![r("kms2.example.com", 0, 3600)]);
+    }
 }

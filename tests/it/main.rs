@@ -7,6 +7,7 @@ mod harness;
 mod harness_selftest;
 mod layers;
 mod plan_apply;
+mod races;
 mod render;
 mod render_roundtrip;
 mod saved_plans;
