@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use crate::dns::{DnsClient, discovery, query};
 use crate::model::{Fqdn, SrvRecord};
-use crate::verify::rules::{self, AuthoritativeAnswer, TargetLookup};
+use crate::plan::{self, Change};
+use crate::verify::rules::{self, AuthoritativeAnswer, SrvComparison, TargetLookup};
 use crate::verify::{
     Check, DomainReport, DomainSpec, VerifyOptions, VerifyReport, probe, workaround,
 };
@@ -28,6 +29,7 @@ pub async fn verify(domains: &[DomainSpec], opts: &VerifyOptions) -> VerifyRepor
     for d in domains {
         let mut r = DomainReport {
             domain: d.name.clone(),
+            prune: d.desired.as_ref().map(|_| d.prune),
             checks: ladder(&resolver, d, opts).await,
             workaround: Vec::new(),
         };
@@ -68,7 +70,8 @@ async fn ladder(resolver: &DnsClient, d: &DomainSpec, opts: &VerifyOptions) -> V
     let seen = discovery::lookup_srv(resolver, &d.name.kms_owner())
         .await
         .map_err(|e| e.to_string());
-    checks.push(rules::srv(&d.name, &seen, d.desired.as_deref()));
+    let compared = seen.as_ref().ok().and_then(|s| compare(d, s));
+    checks.push(rules::srv(&d.name, &seen, compared.as_ref()));
     let Ok(seen) = seen else { return checks };
     // 2b. Every authoritative server agrees.
     checks.push(authoritative(resolver, d, opts).await);
@@ -95,6 +98,28 @@ async fn ladder(resolver: &DnsClient, d: &DomainSpec, opts: &VerifyOptions) -> V
         }
     }
     checks
+}
+
+/// The SRV RRset seen against the config, judged by the plan's own diff (TTLs aside: a caching
+/// resolver counts them down), so verify and plan cannot disagree. `None` without a config.
+fn compare(d: &DomainSpec, seen: &[SrvRecord]) -> Option<SrvComparison> {
+    let want = d.desired.as_deref()?;
+    let seen = rules::ttl_as_configured(seen, want);
+    let diff = plan::diff_rrset(&d.name.kms_owner(), &seen, want, d.prune);
+    let mut c = SrvComparison {
+        desired: want.to_vec(),
+        prune: d.prune,
+        unmanaged: diff.unmanaged,
+        ..SrvComparison::default()
+    };
+    for change in diff.changes {
+        match change {
+            Change::Add { record } => c.add.push(record),
+            Change::Change { from, to } => c.change.push((from, to)),
+            Change::Delete { record } => c.delete.push(record),
+        }
+    }
+    Some(c)
 }
 
 async fn authoritative(resolver: &DnsClient, d: &DomainSpec, opts: &VerifyOptions) -> Check {
@@ -137,4 +162,103 @@ async fn authoritative(resolver: &DnsClient, d: &DomainSpec, opts: &VerifyOption
         }
     }
     rules::authoritative(&info.zone, &info.mname, &answers, &problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::InfoKind;
+
+    fn r(target: &str, priority: u16, ttl: u32) -> SrvRecord {
+        SrvRecord {
+            target: Fqdn::parse_host(target).unwrap(),
+            port: 1688,
+            priority,
+            weight: 0,
+            ttl,
+        }
+    }
+
+    fn spec(desired: Vec<SrvRecord>, prune: bool) -> DomainSpec {
+        DomainSpec {
+            name: Fqdn::parse_domain("corp.example.com").unwrap(),
+            desired: Some(desired),
+            primary: None,
+            prune,
+        }
+    }
+
+    /// The srv rung fails exactly when the plan has changes for the RRset (TTLs aside), and
+    /// advises apply only then.
+    #[test]
+    fn srv_rung_agrees_with_the_plan() {
+        let kms1 = r("kms1.example.com", 0, 3600);
+        let kms2 = r("kms2.example.com", 10, 3600);
+        let foreign = r("self.example.com", 0, 3600);
+        let cases: Vec<(Vec<SrvRecord>, Vec<SrvRecord>)> = vec![
+            (vec![kms1.clone()], vec![kms1.clone()]),
+            (vec![kms1.clone(), foreign.clone()], vec![kms1.clone()]),
+            (vec![foreign.clone()], vec![kms1.clone()]),
+            (vec![kms1.clone()], vec![kms1.clone(), kms2.clone()]),
+            (vec![r("kms2.example.com", 0, 3600)], vec![kms2.clone()]),
+            (vec![], vec![kms1.clone()]),
+            (vec![], vec![]),
+            (vec![foreign.clone()], vec![]),
+            // A caching resolver's TTL, counted down: not a difference.
+            (vec![r("kms1.example.com", 0, 1234)], vec![kms1.clone()]),
+        ];
+        for (seen, desired) in cases {
+            for prune in [true, false] {
+                let d = spec(desired.clone(), prune);
+                let check = rules::srv(&d.name, &Ok(seen.clone()), compare(&d, &seen).as_ref());
+                let with_ttl = rules::ttl_as_configured(&seen, &desired);
+                let plan = plan::diff_rrset(&d.name.kms_owner(), &with_ttl, &desired, prune);
+                let case = format!("{seen:?} {desired:?} prune={prune}: {check:?}");
+                assert_eq!(check.ok, plan.changes.is_empty(), "{case}");
+                let advises_apply = check.fix.as_deref().is_some_and(|f| f.contains("apply"));
+                assert_eq!(advises_apply, !check.ok, "{case}");
+                assert_eq!(check.info.len(), plan.unmanaged.len(), "{case}");
+            }
+        }
+    }
+
+    #[test]
+    fn kept_foreign_target_is_an_info_line_and_pruned_one_a_failure() {
+        let kms1 = r("kms1.example.com", 0, 3600);
+        let seen = vec![kms1.clone(), r("self.example.com", 0, 600)];
+        let d = spec(vec![kms1.clone()], false);
+        let check = rules::srv(&d.name, &Ok(seen.clone()), compare(&d, &seen).as_ref());
+        assert!(
+            check.ok && check.class.is_none() && check.fix.is_none(),
+            "{check:?}"
+        );
+        assert_eq!(check.info.len(), 1);
+        let info = &check.info[0];
+        assert_eq!(info.kind, InfoKind::UnmanagedKept);
+        assert_eq!(
+            info.detail,
+            "unmanaged: 0 0 1688 self.example.com. is not in the config; kept because prune = false (kmsdns plan leaves it)"
+        );
+        assert!(
+            info.hint
+                .as_deref()
+                .unwrap()
+                .contains("DisableDnsPublishing=1")
+        );
+        let json = serde_json::to_value(&check).unwrap();
+        assert_eq!(json["info"][0]["kind"], "unmanaged-kept");
+        assert_eq!(json["info"][0]["record"]["target"], "self.example.com.");
+
+        let d = spec(vec![kms1], true);
+        let check = rules::srv(&d.name, &Ok(seen.clone()), compare(&d, &seen).as_ref());
+        assert!(!check.ok && check.info.is_empty(), "{check:?}");
+        assert_eq!(check.class, Some(crate::verify::FailureClass::SrvWrong));
+        assert!(
+            check
+                .detail
+                .ends_with("kmsdns plan would delete 0 0 1688 self.example.com."),
+            "{}",
+            check.detail
+        );
+    }
 }

@@ -85,11 +85,30 @@ pub fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
                     )?,
                 }
             }
+            for k in &r.ttl_kept {
+                writeln!(
+                    out,
+                    "    {dim}= {}  (config ttl {}; TTL {} set by the foreign member {}; kept because one RRset has one TTL){dim:#}",
+                    k.record, k.desired_ttl, k.record.ttl, k.foreign
+                )?;
+            }
+            // What this plan adds sets the TTL of the whole RRset, kept members included.
+            let new_ttl = r.changes.iter().find_map(|c| match c {
+                Change::Add { record } | Change::Change { to: record, .. } => Some(record.ttl),
+                Change::Delete { .. } => None,
+            });
             for u in &r.unmanaged {
                 writeln!(
                     out,
                     "    {dim}= {u}  (unmanaged: kept because prune = false){dim:#}"
                 )?;
+                if let Some(ttl) = new_ttl.filter(|t| *t != u.ttl) {
+                    writeln!(
+                        out,
+                        "      note: one RRset has one TTL: this change gives {} TTL {ttl} too (BIND keeps the TTL of the record added last)",
+                        u.target
+                    )?;
+                }
                 writeln!(
                     out,
                     "      note: if {} is a Windows KMS host that publishes itself, set DisableDnsPublishing=1 on it (`kmsdns render registry --disable-publishing`) or list it in this file",
@@ -116,6 +135,16 @@ pub fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
         writeln!(
             out,
             "{bold}No changes planned, but some zones could not be read (see errors above).{bold:#}"
+        )?;
+    } else if plan
+        .zones
+        .iter()
+        .flat_map(|z| &z.rrsets)
+        .any(|r| !r.ttl_kept.is_empty())
+    {
+        writeln!(
+            out,
+            "{bold}No changes. KMS SRV records match the configuration, but for the TTLs kept above.{bold:#}"
         )?;
     } else {
         writeln!(

@@ -60,6 +60,7 @@ pub async fn execute(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
                 name,
                 desired: None,
                 primary: None,
+                prune: true,
             })
             .collect();
         (specs, resolv.search.clone())
@@ -103,6 +104,7 @@ pub async fn execute(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
 fn write_report(out: &mut impl Write, report: &VerifyReport) -> std::io::Result<()> {
     let green = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Green.into()));
     let red = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Red.into()));
+    let blue = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Blue.into()));
     let bold = anstyle::Style::new().bold();
     writeln!(out, "resolver: {}", report.resolver)?;
     for d in &report.domains {
@@ -115,6 +117,12 @@ fn write_report(out: &mut impl Write, report: &VerifyReport) -> std::io::Result<
                 writeln!(out, "  {red}✗{red:#} {:<13} [{class}] {}", c.rung, c.detail)?;
                 if let Some(fix) = &c.fix {
                     writeln!(out, "    fix: {fix}")?;
+                }
+            }
+            for i in &c.info {
+                writeln!(out, "  {blue}ℹ{blue:#} {:<13} {}", c.rung, i.detail)?;
+                if let Some(hint) = &i.hint {
+                    writeln!(out, "    note: {hint}")?;
                 }
             }
         }

@@ -22,6 +22,20 @@ pub enum Change {
     },
 }
 
+/// One of our records whose TTL differs from the config only because the RRset's one TTL
+/// (RFC 2181 §5.2) was set by a foreign member kept with `prune = false`: reported, not
+/// changed. Changing it would hand the foreign member our TTL, its next registration would
+/// hand us its TTL again, and `plan` would never settle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TtlKept {
+    /// Our record as read, with the TTL the RRset carries.
+    pub record: SrvRecord,
+    /// The TTL the config asks for.
+    pub desired_ttl: u32,
+    /// The kept foreign member whose TTL the RRset carries.
+    pub foreign: Fqdn,
+}
+
 /// The diff of one RRset.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RrsetDiff {
@@ -31,6 +45,10 @@ pub struct RrsetDiff {
     pub changes: Vec<Change>,
     /// Targets present but not in the config, kept because `prune = false`.
     pub unmanaged: Vec<SrvRecord>,
+    /// TTL differences left alone because a kept foreign member set the RRset's TTL (see
+    /// [`TtlKept`]). Absent in plans saved before it existed, hence the default.
+    #[serde(default)]
+    pub ttl_kept: Vec<TtlKept>,
 }
 
 impl RrsetDiff {
@@ -61,6 +79,13 @@ impl RrsetDiff {
 /// target present with other values is a `Change`; a current target the config does not list is
 /// deleted with `prune`, else reported as unmanaged. When a target appears more than once
 /// (several ports), an exact match is kept and the others are deleted.
+///
+/// One RRset has one TTL (RFC 2181 §5.2; BIND gives the whole RRset the TTL of the record added
+/// last). So a `Change` that differs only in TTL is not made but reported in `ttl_kept` when an
+/// unmanaged (kept) member carries the TTL our record was read with, and nothing else in the
+/// RRset is added or changed: the foreign writer set that TTL, and sending ours would only
+/// flip it back and forth. When something else is added or changed anyway, that add sets the
+/// RRset's TTL to ours, so the TTL changes stay planned as `Change`s.
 pub fn diff_rrset(
     owner: &Fqdn,
     current: &[SrvRecord],
@@ -101,6 +126,7 @@ pub fn diff_rrset(
             unmanaged.push(rec.clone());
         }
     }
+    let ttl_kept = keep_foreign_ttl(&mut changes, &unmanaged);
     changes.sort_by(|a, b| key(a).cmp(key(b)));
     RrsetDiff {
         owner: owner.clone(),
@@ -108,7 +134,39 @@ pub fn diff_rrset(
         desired: desired.to_vec(),
         changes,
         unmanaged,
+        ttl_kept,
     }
+}
+
+/// Takes the TTL-only changes out of `changes` when each was read with the TTL of a kept
+/// foreign member and nothing else adds a record (an add sets the RRset's TTL anyway, so then
+/// every TTL change stays planned). Deletes set no TTL and stay.
+fn keep_foreign_ttl(changes: &mut Vec<Change>, unmanaged: &[SrvRecord]) -> Vec<TtlKept> {
+    let mut kept = Vec::new();
+    for c in changes.iter() {
+        match c {
+            Change::Delete { .. } => {}
+            Change::Change { from, to }
+                if from.ttl != to.ttl
+                    && SrvRecord {
+                        ttl: to.ttl,
+                        ..from.clone()
+                    } == *to =>
+            {
+                let Some(foreign) = unmanaged.iter().find(|u| u.ttl == from.ttl) else {
+                    return Vec::new();
+                };
+                kept.push(TtlKept {
+                    record: from.clone(),
+                    desired_ttl: to.ttl,
+                    foreign: foreign.target.clone(),
+                });
+            }
+            Change::Change { .. } | Change::Add { .. } => return Vec::new(),
+        }
+    }
+    changes.retain(|c| matches!(c, Change::Delete { .. }));
+    kept
 }
 
 fn key(c: &Change) -> &SrvRecord {
@@ -167,5 +225,125 @@ mod tests {
         let owner = Fqdn::parse_domain("corp.example.com").unwrap().kms_owner();
         let set = vec![r("a.example.com", 0, 60)];
         assert!(diff_rrset(&owner, &set, &set, true).changes.is_empty());
+    }
+
+    fn with_prio(mut rec: SrvRecord, priority: u16) -> SrvRecord {
+        rec.priority = priority;
+        rec
+    }
+
+    /// BIND after a self-publisher added its own target with TTL 600: the whole RRset, ours
+    /// included, now has TTL 600.
+    fn after_self_publisher() -> (Fqdn, Vec<SrvRecord>, Vec<SrvRecord>) {
+        let owner = Fqdn::parse_domain("corp.example.com").unwrap().kms_owner();
+        let current = vec![
+            r("kms1.example.com", 0, 600),
+            r("kms2.example.com", 10, 600),
+            r("self.example.com", 0, 600),
+        ];
+        let desired = vec![
+            r("kms1.example.com", 0, 3600),
+            r("kms2.example.com", 10, 3600),
+        ];
+        (owner, current, desired)
+    }
+
+    #[test]
+    fn ttl_set_by_a_kept_foreign_member_is_reported_not_changed() {
+        let (owner, current, desired) = after_self_publisher();
+        let d = diff_rrset(&owner, &current, &desired, false);
+        assert!(d.changes.is_empty(), "{:?}", d.changes);
+        assert!(d.to_rrset_change().is_empty(), "nothing to send");
+        assert_eq!(d.unmanaged, vec![r("self.example.com", 0, 600)]);
+        let self_host = Fqdn::parse_host("self.example.com").unwrap();
+        assert_eq!(
+            d.ttl_kept,
+            vec![
+                TtlKept {
+                    record: r("kms1.example.com", 0, 600),
+                    desired_ttl: 3600,
+                    foreign: self_host.clone(),
+                },
+                TtlKept {
+                    record: r("kms2.example.com", 10, 600),
+                    desired_ttl: 3600,
+                    foreign: self_host,
+                },
+            ]
+        );
+        // The JSON form carries it; a plan saved before the field existed still loads.
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(json["ttl_kept"][0]["foreign"], "self.example.com.");
+        assert_eq!(json["ttl_kept"][0]["desired_ttl"], 3600);
+        let mut old = json.clone();
+        old.as_object_mut().unwrap().remove("ttl_kept");
+        let back: RrsetDiff = serde_json::from_value(old).unwrap();
+        assert!(back.ttl_kept.is_empty());
+    }
+
+    #[test]
+    fn ttl_changes_stay_planned_when_the_rule_does_not_hold() {
+        let (owner, current, desired) = after_self_publisher();
+        // Changes that only set the TTL from 600 to 3600.
+        let ttl_changes = |d: &RrsetDiff| {
+            let only_ttl = |from: &SrvRecord, to: &SrvRecord| {
+                (from.ttl, to.ttl) == (600, 3600) && from.rdata() == to.rdata()
+            };
+            d.changes
+                .iter()
+                .filter(|c| matches!(c, Change::Change { from, to } if only_ttl(from, to)))
+                .count()
+        };
+        // prune = true: the foreign member goes, and our TTL is set.
+        let d = diff_rrset(&owner, &current, &desired, true);
+        assert!(d.ttl_kept.is_empty() && d.unmanaged.is_empty());
+        assert_eq!(
+            (d.changes.len(), ttl_changes(&d)),
+            (3, 2),
+            "{:?}",
+            d.changes
+        );
+
+        // No foreign member carries the TTL we read (a server with per-record TTLs).
+        let mut other = current.clone();
+        other[2].ttl = 300;
+        let d = diff_rrset(&owner, &other, &desired, false);
+        assert!(d.ttl_kept.is_empty());
+        assert_eq!(ttl_changes(&d), 2, "{:?}", d.changes);
+
+        // Something else is added: that add gives the RRset our TTL, so say so.
+        let mut more = desired.clone();
+        more.push(r("kms3.example.com", 0, 3600));
+        let d = diff_rrset(&owner, &current, &more, false);
+        assert!(d.ttl_kept.is_empty());
+        assert_eq!(
+            (d.changes.len(), ttl_changes(&d)),
+            (3, 2),
+            "{:?}",
+            d.changes
+        );
+
+        // A difference beyond the TTL is a change, and then so is every TTL difference.
+        let mut moved = desired.clone();
+        moved[1] = with_prio(moved[1].clone(), 20);
+        let d = diff_rrset(&owner, &current, &moved, false);
+        assert!(d.ttl_kept.is_empty());
+        assert_eq!(
+            (d.changes.len(), ttl_changes(&d)),
+            (2, 1),
+            "{:?}",
+            d.changes
+        );
+
+        // Our records already have the config's TTL (we wrote last): nothing to keep or change.
+        let ours: Vec<SrvRecord> = current
+            .iter()
+            .map(|c| SrvRecord {
+                ttl: 3600,
+                ..c.clone()
+            })
+            .collect();
+        let d = diff_rrset(&owner, &ours, &desired, false);
+        assert!(d.changes.is_empty() && d.ttl_kept.is_empty());
     }
 }

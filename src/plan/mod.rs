@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use diff::{Change, RrsetDiff, diff_rrset};
+pub use diff::{Change, RrsetDiff, TtlKept, diff_rrset};
 
 use crate::model::{DesiredState, Domain, DomainProblem, Fqdn, ObservedState, Problem, ZoneTarget};
 

@@ -1,8 +1,9 @@
 //! `verify`: the KMS activation troubleshooting ladder, automated (see kms-dns-guide.md).
 //!
 //! For each domain: (1) the resolver answers, (2) `_vlmcs._tcp.<domain>` SRV through the
-//! resolver and from every authoritative server (primary and each NS), equal to the config and
-//! in sync, (3) every target resolves to A/AAAA and is not a CNAME (RFC 2782), with the port the
+//! resolver is what the config asks for, judged as `plan` judges it (a target kept with
+//! `prune = false` is an [`Info`] line, not a failure), and every authoritative server
+//! (primary and each NS) agrees, (3) every target resolves to A/AAAA and is not a CNAME (RFC 2782), with the port the
 //! config gives the host, (4) TCP connect to every address on the SRV port, (5) the client
 //! suffixes have `_vlmcs._tcp` records. Every failure is classified with its fix and the manual
 //! client-side workaround.
@@ -47,6 +48,26 @@ impl FailureClass {
     }
 }
 
+/// What an informational line is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InfoKind {
+    /// A target the config does not list, kept because the domain has `prune = false`.
+    UnmanagedKept,
+}
+
+/// An informational line of a check: worth knowing, not a failure, nothing to apply.
+#[derive(Clone, Debug, Serialize)]
+pub struct Info {
+    pub kind: InfoKind,
+    pub detail: String,
+    /// The record it is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<SrvRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
 /// One rung of the ladder for one domain.
 #[derive(Clone, Debug, Serialize)]
 pub struct Check {
@@ -57,6 +78,9 @@ pub struct Check {
     pub class: Option<FailureClass>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// Informational lines; they never make a check fail.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub info: Vec<Info>,
 }
 
 impl Check {
@@ -67,6 +91,7 @@ impl Check {
             detail: detail.into(),
             class: None,
             fix: None,
+            info: Vec::new(),
         }
     }
     pub fn fail(
@@ -81,7 +106,14 @@ impl Check {
             detail: detail.into(),
             class: Some(class),
             fix: Some(fix.into()),
+            info: Vec::new(),
         }
+    }
+
+    /// The same check with informational lines.
+    pub fn with_info(mut self, info: Vec<Info>) -> Self {
+        self.info = info;
+        self
     }
 }
 
@@ -89,6 +121,9 @@ impl Check {
 #[derive(Clone, Debug, Serialize)]
 pub struct DomainReport {
     pub domain: Fqdn,
+    /// The domain's `prune` setting from the config (absent without a config).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune: Option<bool>,
     pub checks: Vec<Check>,
     /// What a client can do by hand meanwhile (only when something failed).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -119,9 +154,12 @@ pub struct DomainSpec {
     pub desired: Option<Vec<SrvRecord>>,
     /// A configured primary (address) to ask besides the NS set.
     pub primary: Option<SocketAddr>,
+    /// From the config: targets it does not list are deleted (`true`) or kept (`false`), as
+    /// `plan` does. Only meaningful with `desired`.
+    pub prune: bool,
 }
 
-/// Options for [`verify`].
+/// Options for `app::verify::verify`.
 #[derive(Clone, Debug)]
 pub struct VerifyOptions {
     pub resolver: SocketAddr,
@@ -140,6 +178,7 @@ pub fn specs_from_config(desired: &DesiredState) -> Vec<DomainSpec> {
         .map(|d| DomainSpec {
             name: d.name.clone(),
             desired: Some(d.records.clone()),
+            prune: d.prune,
             primary: desired.server_of(d).and_then(|s| match &s.address {
                 ServerAddress::Socket(a) => Some(*a),
                 ServerAddress::Name { .. } => None,

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use super::{Check, FailureClass};
+use super::{Check, FailureClass, Info, InfoKind};
 use crate::model::{Fqdn, SrvRecord};
 
 /// Rung 1: the resolver answers at all. `Err` holds why not.
@@ -20,11 +20,53 @@ pub fn resolver(label: &str, answered: Result<(), String>) -> Check {
     }
 }
 
-/// Rung 2: the SRV RRset as clients see it, against the config's records when known.
+/// How the SRV RRset clients see compares with the config, judged as `plan` judges it:
+/// `app::verify` fills it from `plan::diff_rrset` (with [`ttl_as_configured`] records), so
+/// verify fails exactly where plan has something to do for the RRset.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SrvComparison {
+    /// The records the config asks for.
+    pub desired: Vec<SrvRecord>,
+    /// The domain's `prune` setting.
+    pub prune: bool,
+    /// What the plan would do: desired targets missing, ...
+    pub add: Vec<SrvRecord>,
+    /// ... desired targets published with other values (from, to), ...
+    pub change: Vec<(SrvRecord, SrvRecord)>,
+    /// ... and targets it would delete (not in the config with `prune = true`, or a listed
+    /// target published twice).
+    pub delete: Vec<SrvRecord>,
+    /// Targets the config does not list, kept because `prune = false`.
+    pub unmanaged: Vec<SrvRecord>,
+}
+
+impl SrvComparison {
+    /// True when the plan has nothing to do for the RRset.
+    pub fn in_sync(&self) -> bool {
+        self.add.is_empty() && self.change.is_empty() && self.delete.is_empty()
+    }
+}
+
+/// The records seen, with the TTL the config gives each listed target: a caching resolver
+/// counts TTLs down, so verify does not compare them (`plan` reads them from the primary).
+pub fn ttl_as_configured(seen: &[SrvRecord], desired: &[SrvRecord]) -> Vec<SrvRecord> {
+    seen.iter()
+        .map(|r| match desired.iter().find(|d| d.target == r.target) {
+            Some(d) => SrvRecord {
+                ttl: d.ttl,
+                ..r.clone()
+            },
+            None => r.clone(),
+        })
+        .collect()
+}
+
+/// Rung 2: the SRV RRset as clients see it, against the config when known. It fails only
+/// where `plan` would change something; a target kept with `prune = false` is an info line.
 pub fn srv(
     domain: &Fqdn,
     seen: &Result<Vec<SrvRecord>, String>,
-    desired: Option<&[SrvRecord]>,
+    config: Option<&SrvComparison>,
 ) -> Check {
     let owner = domain.kms_owner();
     let seen = match seen {
@@ -38,39 +80,95 @@ pub fn srv(
             );
         }
     };
-    if seen.is_empty() {
-        return Check::fail(
-            "srv",
-            FailureClass::SrvMissing,
-            format!(
-                "{owner} has no SRV records: clients in {} cannot discover a KMS host",
-                domain.as_str()
-            ),
-            "create the records: kmsdns apply, or paste kmsdns render bind / nsupdate / powershell output",
-        );
-    }
-    let shown: Vec<String> = seen.iter().map(SrvRecord::rdata).collect();
-    match desired {
-        Some(want) if !same_rdata(seen, want) => Check::fail(
+    let rdata = |v: &[SrvRecord]| {
+        v.iter()
+            .map(SrvRecord::rdata)
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let Some(cmp) = config else {
+        return if seen.is_empty() {
+            missing(domain)
+        } else {
+            Check::pass("srv", format!("{owner}: {}", rdata(seen)))
+        };
+    };
+    let info = cmp.unmanaged.iter().map(unmanaged_info).collect();
+    let check = if !cmp.in_sync() && seen.is_empty() {
+        missing(domain)
+    } else if !cmp.in_sync() {
+        Check::fail(
             "srv",
             FailureClass::SrvWrong,
             format!(
-                "{owner} holds [{}] but the config wants [{}]",
-                shown.join("; "),
-                want.iter()
-                    .map(SrvRecord::rdata)
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                "{owner} holds [{}] but the config wants [{}]; kmsdns plan would {}",
+                rdata(seen),
+                rdata(&cmp.desired),
+                pending(cmp)
             ),
             "run kmsdns plan to see the difference and kmsdns apply to fix it (or the render outputs)",
-        ),
-        _ => Check::pass("srv", format!("{owner}: {}", shown.join("; "))),
-    }
+        )
+    } else if seen.is_empty() {
+        Check::pass(
+            "srv",
+            format!("{owner} has no SRV records, as the config asks (hosts = [])"),
+        )
+    } else {
+        Check::pass("srv", format!("{owner}: {}", rdata(seen)))
+    };
+    check.with_info(info)
 }
 
-fn same_rdata(a: &[SrvRecord], b: &[SrvRecord]) -> bool {
-    let set = |v: &[SrvRecord]| v.iter().map(SrvRecord::rdata).collect::<BTreeSet<_>>();
-    set(a) == set(b)
+fn missing(domain: &Fqdn) -> Check {
+    Check::fail(
+        "srv",
+        FailureClass::SrvMissing,
+        format!(
+            "{} has no SRV records: clients in {} cannot discover a KMS host",
+            domain.kms_owner(),
+            domain.as_str()
+        ),
+        "create the records: kmsdns apply, or paste kmsdns render bind / nsupdate / powershell output",
+    )
+}
+
+/// "add …, change … (priority 10 → 0), delete …": what the plan would do.
+fn pending(cmp: &SrvComparison) -> String {
+    let mut parts: Vec<String> = cmp
+        .add
+        .iter()
+        .map(|r| format!("add {}", r.rdata()))
+        .collect();
+    for (from, to) in &cmp.change {
+        let mut what = Vec::new();
+        for (name, a, b) in [
+            ("priority", from.priority, to.priority),
+            ("weight", from.weight, to.weight),
+            ("port", from.port, to.port),
+        ] {
+            if a != b {
+                what.push(format!("{name} {a} → {b}"));
+            }
+        }
+        parts.push(format!("change {} ({})", from.rdata(), what.join(", ")));
+    }
+    parts.extend(cmp.delete.iter().map(|r| format!("delete {}", r.rdata())));
+    parts.join(", ")
+}
+
+fn unmanaged_info(rec: &SrvRecord) -> Info {
+    Info {
+        kind: InfoKind::UnmanagedKept,
+        detail: format!(
+            "unmanaged: {} is not in the config; kept because prune = false (kmsdns plan leaves it)",
+            rec.rdata()
+        ),
+        record: Some(rec.clone()),
+        hint: Some(format!(
+            "if {} is a Windows KMS host that publishes itself, set DisableDnsPublishing=1 on it (kmsdns render registry --disable-publishing) or list it in the config",
+            rec.target
+        )),
+    }
 }
 
 /// Rung 2b when the zone of the domain cannot be found.
