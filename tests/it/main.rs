@@ -8,6 +8,7 @@ mod harness_selftest;
 mod layers;
 mod plan_apply;
 mod races;
+mod relay_selftest;
 mod render;
 mod render_roundtrip;
 mod saved_plans;

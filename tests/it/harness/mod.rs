@@ -46,6 +46,10 @@
 //!   [`cli::kmsdns_std`] (`std::process::Command`, when assert_cmd is in the way),
 //!   [`cli::kmsdns_on_tty`] (on a pty via `script`); [`cli::write_config`] writes
 //!   `kmsdns.toml` into a dir.
+//! - [`relay`]: a fault-injecting DNS relay in front of a server ([`relay::Relay::start`]`(addr,
+//!   faults)`, UDP and TCP on one port): drops, delays, duplicates, truncates, garbles or forges
+//!   replies, strips or breaks their TSIG, so tests can show what a client does when the
+//!   network misbehaves.
 //!
 //! Set `KMSDNS_KEEP_LAB=1` to keep a server's temp dir (its path is printed on drop).
 //! Every wait is bounded; nothing talks to anything but 127.0.0.1.
@@ -56,6 +60,7 @@ pub mod bind;
 pub mod cli;
 pub mod knot;
 pub mod ports;
+pub mod relay;
 
 use std::fs;
 use std::io::Write;
