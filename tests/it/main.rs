@@ -6,6 +6,7 @@ mod harness;
 mod harness_selftest;
 mod layers;
 mod plan_apply;
+mod powerdns;
 mod render;
 mod render_roundtrip;
 mod tsig;
