@@ -4,6 +4,7 @@ mod config_errors;
 mod dns_engine;
 mod harness;
 mod harness_selftest;
+mod ipv6;
 mod layers;
 mod plan_apply;
 mod powerdns;

@@ -74,7 +74,8 @@ impl BindServer {
         for zone in &builder.zones {
             conf.push_str(&zone_statement(zone));
             if zone.primary.is_none() {
-                fs::write(dir.join(zone_file_name(zone)), zone.zone_file()).expect("write zone");
+                fs::write(dir.join(zone_file_name(zone)), zone.zone_file_for(ip))
+                    .expect("write zone");
             }
         }
         let conf_path = dir.join("named.conf");

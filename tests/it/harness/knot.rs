@@ -67,7 +67,7 @@ impl KnotServer {
             );
             fs::write(
                 dir.join("zones").join(format!("{}.zone", zone.name)),
-                zone.zone_file(),
+                zone.zone_file_for(ip),
             )
             .expect("write zone file");
             let acl_id = format!("acl-{i}");

@@ -30,7 +30,7 @@
 //! - [`ZoneBuilder`]: `new(name)`, `.record(line)` (raw zone-file line, relative names allowed),
 //!   `.serial(n)`, `.policy(Policy)`, `.secondary_of(addr)` (BIND only), `.allow_transfer(acl)`,
 //!   `.also_notify(addr)` (BIND only). Default zone: SOA `ns1.<zone>.` serial 1, NS `ns1.<zone>.`,
-//!   `ns1 A 127.0.0.1`, TTL 300.
+//!   `ns1 A 127.0.0.1` (`ns1 AAAA ::1` instead on an IPv6 lab), TTL 300.
 //! - [`Policy`]: `Grant { key, domains }` (one least-privilege grant per domain: SRV at
 //!   `_vlmcs._tcp.<domain>.` only), `Raw(text)` (server-specific, see its doc), `None`.
 //! - [`BindServer::start`] / [`KnotServer::start`] / [`PdnsServer::start`] (and
@@ -302,14 +302,21 @@ impl ZoneBuilder {
         self
     }
 
-    /// The zone file text.
+    /// The zone file text, `ns1` at 127.0.0.1.
     pub(crate) fn zone_file(&self) -> String {
+        self.zone_file_for(IpAddr::V4(Ipv4Addr::LOCALHOST))
+    }
+
+    /// The zone file text with `ns1` (the SOA MNAME and NS) at `ip`: an A record for an IPv4
+    /// lab, an AAAA record (only) for an IPv6 one, so discovery from the SOA finds the server.
+    pub(crate) fn zone_file_for(&self, ip: IpAddr) -> String {
         let z = &self.name;
+        let rtype = if ip.is_ipv6() { "AAAA" } else { "A" };
         let mut text = format!(
             "$ORIGIN {z}.\n$TTL 300\n\
              @ IN SOA ns1.{z}. hostmaster.{z}. {} 3600 600 86400 300\n\
              @ IN NS ns1.{z}.\n\
-             ns1 IN A 127.0.0.1\n",
+             ns1 IN {rtype} {ip}\n",
             self.serial
         );
         for r in &self.records {

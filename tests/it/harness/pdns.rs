@@ -75,7 +75,7 @@ impl PdnsServer {
                 panic!("allow_transfer({transfer:?}) is implemented for BIND only");
             }
             let file = dir.join(format!("{}.zone", zone.name));
-            fs::write(&file, zone.zone_file()).expect("write zone file");
+            fs::write(&file, zone.zone_file_for(ip)).expect("write zone file");
             let out = Command::new(&zone2sql)
                 .arg("--gsqlite")
                 .arg(format!("--zone={}", file.display()))
