@@ -4,8 +4,9 @@
 //! Setup, as an operator would do it: the sqlite schema of pdns-backend-sqlite3 and the zones
 //! (`zone2sql --gsqlite`) loaded with `sqlite3`, keys with `pdnsutil import-tsig-key`, per zone
 //! `pdnsutil set-meta` SOA-EDIT-DNSUPDATE INCREASE (serial +1 per update, as BIND and Knot),
-//! ALLOW-DNSUPDATE-FROM (loopback) and, for `Policy::Grant`, TSIG-ALLOW-DNSUPDATE. Packet and
-//! query caches are off, so reads right after an update are fresh.
+//! ALLOW-DNSUPDATE-FROM (loopback) and, for `Policy::Grant`, TSIG-ALLOW-DNSUPDATE; a zone with
+//! `Policy::None` gets no metadata. Packet and query caches are off, so reads right after an
+//! update are fresh.
 //!
 //! Metadata cannot restrict record types, so every lab runs a Lua update policy
 //! (`lua-dnsupdate-policy-script`). With it PowerDNS skips the ALLOW-DNSUPDATE-FROM and
@@ -130,10 +131,10 @@ impl PdnsServer {
         }
         for zone in &builder.zones {
             let z = zone.name.as_str();
-            util(&["set-meta", z, "SOA-EDIT-DNSUPDATE", "INCREASE"]);
             if matches!(zone.policy, Policy::None) {
-                continue;
+                continue; // no metadata at all (a custom policy script may still allow updates)
             }
+            util(&["set-meta", z, "SOA-EDIT-DNSUPDATE", "INCREASE"]);
             let mut from = vec!["set-meta", z, "ALLOW-DNSUPDATE-FROM"];
             from.extend(LOOPBACK);
             util(&from);
