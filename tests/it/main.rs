@@ -10,6 +10,7 @@ mod plan_apply;
 mod powerdns;
 mod render;
 mod render_roundtrip;
+mod render_servers;
 mod tsig;
 mod tsig_oracle;
 mod verify_ladder;
