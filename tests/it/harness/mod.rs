@@ -38,6 +38,9 @@
 //!   `addr()`, `ip()`, `port()`, `dir()`, `key(name) -> &Key`, `keys()`, `dig(&[args]) -> String`,
 //!   `srv_records(owner) -> Vec<SrvRr>`, `soa_serial(zone) -> u32`,
 //!   `nsupdate(&Key, script) -> Output`, `log() -> String`. Generic tests take `&Server`.
+//!   [`PdnsServer`] also has `pdnsutil(&[args]) -> Output` (against its database) and
+//!   `policy_script()`. PowerDNS answers NOERROR to an update whose records its policy refuses
+//!   (it skips them): check what an update did by reading back, never by the exit code.
 //! - [`Key`]: `name`, `algorithm`, `file` (a BIND `key` statement, mode 0600, usable with
 //!   `nsupdate -k`), `secret_b64` (never print it); `with_secret(b64)` makes a same-name key with
 //!   another secret (for "wrong secret" tests).
