@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine: installs the DNS servers and tools the
-# integration tests run (BIND, Knot, dig, nsupdate, named-checkzone, script) when missing, then
-# runs every test. A missing server or tool is a test failure, never a skip (in CI and out of it).
+# integration tests run (BIND, Knot, PowerDNS with its sqlite backend, dig, nsupdate,
+# named-checkzone, sqlite3, script) when missing, then runs every test. A missing server or
+# tool is a test failure, never a skip (in CI and out of it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,11 +10,19 @@ cd "$(dirname "$0")/.."
 declare -A need=(
   [named]=bind9 [named-checkconf]=bind9-utils [named-checkzone]=bind9-utils [tsig-keygen]=bind9-utils
   [dig]=bind9-dnsutils [nsupdate]=bind9-dnsutils [knotd]=knot [knotc]=knot [kdig]=knot-dnsutils
+  [pdns_server]=pdns-server [pdnsutil]=pdns-server [zone2sql]=pdns-server [sqlite3]=sqlite3
   [script]=bsdutils
+)
+# file → Debian package, for packages without a command (tests/it/harness/pdns.rs reads the schema)
+declare -A need_file=(
+  [/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql]=pdns-backend-sqlite3
 )
 missing=()
 for cmd in "${!need[@]}"; do
   PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+done
+for file in "${!need_file[@]}"; do
+  [ -e "$file" ] || missing+=("${need_file[$file]}")
 done
 if ((${#missing[@]})); then
   pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
@@ -25,7 +34,7 @@ if ((${#missing[@]})); then
 fi
 # The Debian packages start system-wide daemons on port 53; the tests do not use them.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
-  systemctl stop named knot >/dev/null 2>&1 || true
+  systemctl stop named knot pdns >/dev/null 2>&1 || true
 fi
 export PATH="$PATH:/usr/sbin:/sbin"
 cargo test --locked --all-targets "$@"

@@ -70,6 +70,8 @@ async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>) -> ZoneOu
         Err(p) => return ZoneOutcome::Failed(p),
     };
     let tcp = over_tcp(&client);
+    // The serial before: tells a server that skipped records from another writer later.
+    let serial_before = query::read_serial(&client, zone).await.ok();
     let mut notes = Vec::new();
     let mut reply = update::send_update(&client, zone, msg.clone()).await;
     let mut resent = false;
@@ -133,34 +135,10 @@ async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>) -> ZoneOu
         }
     }
     // Read back every changed RRset from the same server.
+    let (mut written, mut skipped) = (Vec::new(), Vec::new());
     for c in &changes {
-        match query::read_srv(&tcp, Some(zone), &c.owner).await {
-            Ok(got) => {
-                let j = c.judge(&got);
-                if !j.applied {
-                    return ZoneOutcome::Failed(Problem {
-                        message: format!(
-                            "{} answered NOERROR but did not apply the update as sent: {} {}",
-                            client.label,
-                            c.owner,
-                            difference(&j, c)
-                        ),
-                        hint: format!(
-                            "the server skipped records silently, which its update policy for key {} does: PowerDNS: the lua-dnsupdate-policy-script; BIND: update-policy; Knot: the acl's update-type / update-owner (`kmsdns render named-conf|knot|pdns` prints a policy that allows exactly these records). Then run `kmsdns plan`",
-                            client
-                                .key_name()
-                                .unwrap_or_else(|| "(none: unsigned)".into())
-                        ),
-                    });
-                }
-                if !j.missing.is_empty() || !j.unexpected.is_empty() {
-                    notes.push(format!(
-                        "{}: another writer changed other records of this RRset meanwhile ({}); `kmsdns plan` shows what is there",
-                        c.owner,
-                        difference(&j, c)
-                    ));
-                }
-            }
+        let got = match query::read_srv(&tcp, Some(zone), &c.owner).await {
+            Ok(got) => got,
             Err(e) => {
                 return ZoneOutcome::Failed(Problem {
                     message: format!(
@@ -170,9 +148,57 @@ async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>) -> ZoneOu
                     hint: e.hint(),
                 });
             }
+        };
+        let j = c.judge(&got);
+        if !j.applied {
+            skipped.push(format!("{} {}", c.owner, difference(&j, c)));
+            continue;
+        }
+        written.push(c.owner.to_string());
+        if !j.missing.is_empty() || !j.unexpected.is_empty() {
+            notes.push(format!(
+                "{}: another writer changed other records of this RRset meanwhile ({}); `kmsdns plan` shows what is there",
+                c.owner,
+                difference(&j, c)
+            ));
         }
     }
     let serial = query::read_serial(&tcp, zone).await.ok();
+    if !skipped.is_empty()
+        && let (Some(a), Some(b)) = (serial_before, serial)
+        && b.wrapping_sub(a) > 1
+        && b.wrapping_sub(a) < (1 << 31)
+    {
+        return ZoneOutcome::Failed(Problem {
+            message: format!(
+                "{} applied the update, but another writer changed the zone after it (serial {a} → {b}, more than this update): {}",
+                client.label,
+                skipped.join("; ")
+            ),
+            hint: "run `kmsdns plan` to see the current state, find the other writer, then apply"
+                .into(),
+        });
+    }
+    if !skipped.is_empty() {
+        let written = if written.is_empty() {
+            "nothing of it was written".to_string()
+        } else {
+            format!("written as sent: {}", written.join(", "))
+        };
+        return ZoneOutcome::Failed(Problem {
+            message: format!(
+                "{} answered NOERROR but did not apply the update as sent: {}; {written}",
+                client.label,
+                skipped.join("; ")
+            ),
+            hint: format!(
+                "the server skipped records silently, which its update policy for key {} does: PowerDNS: the lua-dnsupdate-policy-script; BIND: update-policy; Knot: the acl's update-type / update-owner (`kmsdns render named-conf|knot|pdns` prints a policy that allows exactly these records). Then run `kmsdns plan`",
+                client
+                    .key_name()
+                    .unwrap_or_else(|| "(none: unsigned)".into())
+            ),
+        });
+    }
     ZoneOutcome::Applied {
         changes: zp.change_count(),
         serial,

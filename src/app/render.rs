@@ -13,8 +13,10 @@ use crate::render::{self, Rendered, ZoneGroup};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Bind,
+    Knot,
     NamedConf,
     Nsupdate,
+    Pdns,
     Powershell,
     Registry,
     Table,
@@ -50,6 +52,7 @@ pub fn render(desired: &DesiredState, req: &RenderRequest) -> Result<Rendered> {
         render::zone_groups(desired, only.as_ref()).map_err(|message| Error::Usage { message })?;
     Ok(match req.format {
         Format::Bind => render::bind::render(desired, &groups),
+        Format::Knot => render::knot::render(desired, &groups),
         Format::NamedConf => {
             let inline_keys = if req.include_secret {
                 read_key_statements(desired, &groups)?
@@ -69,6 +72,7 @@ pub fn render(desired: &DesiredState, req: &RenderRequest) -> Result<Rendered> {
             };
             render::nsupdate::render(desired, &groups, state.as_ref())
         }
+        Format::Pdns => render::pdns::render(desired, &groups),
         Format::Powershell => render::powershell::render(desired, &groups),
         Format::Registry => render::registry::render(
             desired,

@@ -68,7 +68,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Send the changes as TSIG-signed RFC 2136 updates, one per zone
     Apply(apply::ApplyArgs),
-    /// Print BIND, named.conf, nsupdate, PowerShell or registry output for operators
+    /// Print BIND, named.conf, Knot, PowerDNS, nsupdate, PowerShell or registry output for
+    /// operators
     Render(render::RenderArgs),
     /// Walk the KMS activation troubleshooting ladder for each domain
     Verify(verify::VerifyArgs),

@@ -14,10 +14,15 @@ use crate::error::{Error, Exit, Result};
 pub enum Format {
     /// Zone-file lines ($ORIGIN-relative owners, explicit TTLs)
     Bind,
+    /// Knot DNS key items and per-zone ACLs limiting each key to SRV at _vlmcs._tcp names
+    Knot,
     /// named.conf key statement and least-privilege update-policy per zone
     NamedConf,
     /// A script for `nsupdate -k KEYFILE`
     Nsupdate,
+    /// PowerDNS Lua update policy limiting each key to SRV at _vlmcs._tcp names, and the
+    /// pdnsutil commands for keys and zone metadata
+    Pdns,
     /// Idempotent PowerShell for Microsoft DNS (DnsServer module)
     Powershell,
     /// A .reg file per KMS host (DnsDomainPublishList / DisableDnsPublishing)
@@ -35,7 +40,8 @@ pub struct RenderArgs {
     /// Only this zone (a configured zone, or a domain whose zone is not configured)
     #[arg(long, value_name = "ZONE")]
     pub zone: Option<String>,
-    /// Write one file per zone (per KMS host for registry) into DIR instead of stdout
+    /// Write one file per zone (per KMS host for registry; update-policy.lua and pdnsutil.sh
+    /// for pdns) into DIR instead of stdout
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// named-conf: copy the key statement with its secret from the key file instead of an include
@@ -62,8 +68,10 @@ pub fn execute(global: &GlobalArgs, args: &RenderArgs) -> Result<Exit> {
     let req = RenderRequest {
         format: match args.format {
             Format::Bind => app::render::Format::Bind,
+            Format::Knot => app::render::Format::Knot,
             Format::NamedConf => app::render::Format::NamedConf,
             Format::Nsupdate => app::render::Format::Nsupdate,
+            Format::Pdns => app::render::Format::Pdns,
             Format::Powershell => app::render::Format::Powershell,
             Format::Registry => app::render::Format::Registry,
             Format::Table => app::render::Format::Table,

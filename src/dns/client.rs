@@ -178,6 +178,16 @@ impl DnsClient {
         match tsig::verify_reply(bytes, key, mac, (self.clock)()) {
             Ok(_) => Ok(Ok((parsed, true))),
             Err(e @ tsig::TsigError::ServerError { .. }) => Ok(Err(tsig_error(e))),
+            // An unsigned refusal ends the exchange as an error (it asserts nothing that could
+            // be trusted as data); an unsigned NOERROR is ignored like any forgery.
+            Err(tsig::TsigError::Unsigned { key })
+                if parsed.metadata.response_code != hickory_proto::op::ResponseCode::NoError =>
+            {
+                Ok(Err(tsig_error(tsig::TsigError::UnsignedError {
+                    key,
+                    rcode: super::error::rcode_name(parsed.metadata.response_code),
+                })))
+            }
             Err(e) => Err(tsig_error(e)),
         }
     }

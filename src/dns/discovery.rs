@@ -78,7 +78,11 @@ pub async fn find_zone(resolver: &DnsClient, name: &Fqdn) -> Result<ZoneInfo, Dn
             rc => {
                 return Err(DnsError::Discovery {
                     name: name.clone(),
-                    reason: format!("{} answered {rc} to the SOA query for {n}", resolver.label),
+                    reason: format!(
+                        "{} answered {} to the SOA query for {n}",
+                        resolver.label,
+                        super::error::rcode_name(rc)
+                    ),
                 });
             }
         }

@@ -73,6 +73,25 @@ impl DnsError {
     }
 }
 
+/// The mnemonic of an RCODE as RFCs and dig write it (NOERROR, REFUSED, NOTAUTH, YXRRSET…).
+pub fn rcode_name(rc: ResponseCode) -> String {
+    let name = match rc {
+        ResponseCode::NoError => "NOERROR",
+        ResponseCode::FormErr => "FORMERR",
+        ResponseCode::ServFail => "SERVFAIL",
+        ResponseCode::NXDomain => "NXDOMAIN",
+        ResponseCode::NotImp => "NOTIMP",
+        ResponseCode::Refused => "REFUSED",
+        ResponseCode::YXDomain => "YXDOMAIN",
+        ResponseCode::YXRRSet => "YXRRSET",
+        ResponseCode::NXRRSet => "NXRRSET",
+        ResponseCode::NotAuth => "NOTAUTH",
+        ResponseCode::NotZone => "NOTZONE",
+        other => return format!("RCODE {}", u16::from(other)),
+    };
+    name.to_string()
+}
+
 impl From<&DnsError> for Problem {
     fn from(e: &DnsError) -> Self {
         Problem {
@@ -113,7 +132,7 @@ pub fn rcode_error(rcode: ResponseCode, ctx: &Context) -> DnsError {
             Operation::Update,
             ResponseCode::YXRRSet | ResponseCode::NXRRSet | ResponseCode::YXDomain | ResponseCode::NXDomain,
         ) => (
-            format!("records in zone {zone} were changed by another writer since they were read: the prerequisites failed ({rcode}) and the server wrote nothing"),
+            format!("records in zone {zone} were changed by another writer since they were read: the prerequisites failed ({}) and the server wrote nothing", rcode_name(rcode)),
             "run `kmsdns plan` again to see the current state, then apply".to_string(),
         ),
         (Operation::Update, ResponseCode::NotImp) => (
@@ -133,7 +152,7 @@ pub fn rcode_error(rcode: ResponseCode, ctx: &Context) -> DnsError {
             "check that the address is a DNS server that supports this operation; otherwise report a kmsdns bug".to_string(),
         ),
         (_, rc) => (
-            format!("{server} answered {rc} for {name}"),
+            format!("{server} answered {} for {name}", rcode_name(rc)),
             "check the server's log for the reason".to_string(),
         ),
     };
@@ -168,6 +187,9 @@ fn tsig_hint(e: &TsigError) -> String {
         TsigError::ServerError { code: BADTRUNC, .. } | TsigError::MacTooShort { .. } => {
             "use full-length MACs on both sides".to_string()
         }
+        TsigError::UnsignedError { key, .. } => format!(
+            "compare the secret and algorithm of key {key} here with the server's (BIND: the named.conf key statement; PowerDNS: pdnsutil list-tsig-keys; Knot: the key section), and check that the server has the key at all"
+        ),
         TsigError::Unsigned { key } => format!(
             "check that the server knows key {key} and has the same secret (a server that cannot verify a request may answer unsigned), and that no middlebox strips TSIG records"
         ),

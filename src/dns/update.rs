@@ -166,7 +166,8 @@ pub async fn send_update(
         // Our own first copy may have gone in and made the resend's prerequisites fail.
         return uncertain(
             format!(
-                "the prerequisites failed ({rc}) on a resend of the same message, after {} copies: the first copy may have been applied",
+                "the prerequisites failed ({}) on a resend of the same message, after {} copies: the first copy may have been applied",
+                super::error::rcode_name(rc),
                 resp.sent
             ),
             false,
@@ -177,10 +178,11 @@ pub async fn send_update(
 }
 
 fn is_server_verdict(e: &DnsError) -> bool {
+    use super::tsig::TsigError;
     matches!(
         e,
         DnsError::Tsig {
-            source: super::tsig::TsigError::ServerError { .. },
+            source: TsigError::ServerError { .. } | TsigError::UnsignedError { .. },
             ..
         }
     )

@@ -7,8 +7,10 @@
 //! `named-conf --include-secret`) is the caller's job, so everything here stays pure.
 
 pub mod bind;
+pub mod knot;
 pub mod named_conf;
 pub mod nsupdate;
+pub mod pdns;
 pub mod powershell;
 pub mod registry;
 pub mod table;
@@ -175,4 +177,51 @@ pub fn relative_owner(domain: &Domain, zone: &Fqdn) -> String {
         .owner()
         .relative_to(zone)
         .unwrap_or_else(|| domain.owner().to_string())
+}
+
+/// The keys the zones use, in order of first use, without duplicates.
+pub fn used_keys<'a>(config: &'a DesiredState, groups: &[ZoneGroup<'_>]) -> Vec<&'a KeySpec> {
+    let mut keys: Vec<&KeySpec> = Vec::new();
+    for d in groups.iter().flat_map(|g| &g.domains) {
+        if let Some(k) = domain_key(config, d)
+            && !keys.iter().any(|x| x.id == k.id)
+        {
+            keys.push(k);
+        }
+    }
+    keys
+}
+
+/// What one key may change in one zone: the `_vlmcs._tcp` owners of its domains there.
+#[derive(Clone, Debug)]
+pub struct KeyGrant<'a> {
+    pub key: &'a KeySpec,
+    /// Absolute owner names, in configuration order, without duplicates.
+    pub owners: Vec<Fqdn>,
+}
+
+/// A zone's least-privilege grants, one per key (in order of first use), and the domains
+/// that have no key (kmsdns updates them unsigned, which a grant cannot allow).
+pub fn zone_grants<'a, 'g>(
+    config: &'a DesiredState,
+    group: &ZoneGroup<'g>,
+) -> (Vec<KeyGrant<'a>>, Vec<&'g Domain>) {
+    let mut grants: Vec<KeyGrant<'a>> = Vec::new();
+    let mut unsigned = Vec::new();
+    for d in &group.domains {
+        let Some(key) = domain_key(config, d) else {
+            unsigned.push(*d);
+            continue;
+        };
+        let owner = d.owner();
+        match grants.iter_mut().find(|g| g.key.id == key.id) {
+            Some(g) if g.owners.contains(&owner) => {}
+            Some(g) => g.owners.push(owner),
+            None => grants.push(KeyGrant {
+                key,
+                owners: vec![owner],
+            }),
+        }
+    }
+    (grants, unsigned)
 }

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Rendered, Section, ZoneGroup, display_domain, domain_key, header};
-use crate::model::{DesiredState, KeySource, KeySpec};
+use super::{Rendered, Section, ZoneGroup, display_domain, domain_key, header, used_keys};
+use crate::model::{DesiredState, KeySource};
 
 /// Choices of `render named-conf`.
 #[derive(Clone, Debug, Default)]
@@ -43,19 +43,6 @@ pub fn render(
         });
     }
     Rendered { header, sections }
-}
-
-/// The keys the rendered zones use, in order of first use, without duplicates.
-fn used_keys<'a>(config: &'a DesiredState, groups: &[ZoneGroup<'_>]) -> Vec<&'a KeySpec> {
-    let mut keys: Vec<&KeySpec> = Vec::new();
-    for d in groups.iter().flat_map(|g| &g.domains) {
-        if let Some(k) = domain_key(config, d)
-            && !keys.iter().any(|x| x.id == k.id)
-        {
-            keys.push(k);
-        }
-    }
-    keys
 }
 
 fn key_statements(

@@ -121,7 +121,7 @@ fn lab() -> ServerBuilder {
 
 /// add to an empty RRset, several domains in one message, replace one target, TTL change,
 /// delete — on any server.
-fn add_replace_ttl_delete(server: &Server) {
+pub(crate) fn add_replace_ttl_delete(server: &Server) {
     let c = client(server, Some(load(server.key("kms-key"))), Transport::Udp);
     let a = "_vlmcs._tcp.a.example.com";
     let b = "_vlmcs._tcp.b.example.com";
@@ -241,7 +241,7 @@ fn knot_add_replace_ttl_delete() {
     add_replace_ttl_delete(&knot);
 }
 
-fn prerequisite_guards(server: &Server) {
+pub(crate) fn prerequisite_guards(server: &Server) {
     let key = server.key("kms-key");
     let c = client(server, Some(load(key)), Transport::Udp);
     let zone = name("example.com");

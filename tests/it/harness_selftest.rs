@@ -1,9 +1,11 @@
-//! Tests of the test harness itself: real BIND and Knot servers start, answer, accept signed
-//! updates inside their grant and refuse the rest.
+//! Tests of the test harness itself: real BIND, Knot and PowerDNS servers start, answer, accept
+//! signed updates inside their grant and refuse the rest, on 127.0.0.1 and on ::1.
 
 use std::time::Instant;
 
-use crate::harness::{BindServer, KnotServer, Policy, Server, ServerBuilder, ZoneBuilder, ports};
+use crate::harness::{
+    BindServer, KnotServer, PdnsServer, Policy, Server, ServerBuilder, ZoneBuilder, ports,
+};
 
 const ADD_SRV: &str =
     "update add _vlmcs._tcp.corp.example.com. 300 SRV 0 0 1688 kms1.corp.example.com.\nsend\n";
@@ -119,6 +121,109 @@ fn knot_refuses_srv_at_other_owner() {
     let out = knot.nsupdate(knot.key("kms-key"), script);
     assert!(!out.status.success(), "SRV at another owner was accepted");
     assert_eq!(knot.soa_serial("corp.example.com"), 1);
+}
+
+#[test]
+fn pdns_serves_zones_and_applies_granted_update() {
+    let pdns = PdnsServer::start(&lab());
+    eprintln!("pdns_server answered after {:?}", pdns.startup);
+    assert_eq!(pdns.soa_serial("lab.example.net"), 7);
+    let meta = pdns.pdnsutil(&["get-meta", "corp.example.com"]);
+    let meta = String::from_utf8_lossy(&meta.stdout);
+    for line in [
+        "SOA-EDIT-DNSUPDATE = INCREASE",
+        "TSIG-ALLOW-DNSUPDATE = kms-key",
+        "ALLOW-DNSUPDATE-FROM = 127.0.0.0/8, ::1/128",
+    ] {
+        assert!(meta.contains(line), "{meta}");
+    }
+    add_srv_and_read_back(&pdns);
+}
+
+/// PowerDNS answers NOERROR to an update whose records its policy refuses, and writes nothing:
+/// only reading back shows it. An A record, an SRV at another owner, the same SRV unsigned.
+#[test]
+fn pdns_skips_records_outside_the_policy_and_still_answers_noerror() {
+    let pdns = PdnsServer::start(&lab());
+    let key = pdns.key("kms-key");
+    for script in [
+        ADD_A,
+        "update add _other._tcp.corp.example.com. 300 SRV 0 0 1688 kms1.corp.example.com.\nsend\n",
+    ] {
+        let out = pdns.nsupdate(key, script);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let unsigned = std::process::Command::new(crate::harness::require("nsupdate"))
+        .args(["-t", "4"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            let input = format!("server {} {}\n{ADD_SRV}", pdns.ip(), pdns.port());
+            c.stdin.take().unwrap().write_all(input.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(unsigned.status.success(), "{}", stderr(&unsigned));
+    assert_eq!(pdns.dig(&["+short", "other.corp.example.com", "A"]), "");
+    assert_eq!(pdns.srv_records("_other._tcp.corp.example.com"), vec![]);
+    assert_eq!(pdns.srv_records("_vlmcs._tcp.corp.example.com"), vec![]);
+    assert_eq!(pdns.soa_serial("corp.example.com"), 1);
+    assert!(
+        pdns.log().contains("Not permitted by policy"),
+        "{}",
+        pdns.log()
+    );
+}
+
+#[test]
+fn pdns_rejects_wrong_secret() {
+    let pdns = PdnsServer::start(&lab());
+    let forged = pdns
+        .key("kms-key")
+        .with_secret("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    let out = pdns.nsupdate(&forged, ADD_SRV);
+    assert!(!out.status.success(), "forged key was accepted");
+    // An unsigned REFUSED, unlike BIND's signed BADSIG: nsupdate stops at the missing TSIG.
+    assert!(
+        stderr(&out).contains("expected a TSIG or SIG(0)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(pdns.log().contains("failed to validate"), "{}", pdns.log());
+    assert_eq!(pdns.srv_records("_vlmcs._tcp.corp.example.com"), vec![]);
+    assert_eq!(pdns.soa_serial("corp.example.com"), 1);
+}
+
+/// Every server on ::1: answers there (dig, readiness), takes a granted update from nsupdate
+/// over IPv6, and does not listen on 127.0.0.1.
+#[test]
+fn every_server_runs_on_ipv6_loopback() {
+    let b = lab().ipv6();
+    let servers: Vec<(&str, Box<dyn std::ops::Deref<Target = Server>>)> = vec![
+        ("named", Box::new(BindServer::start(&b))),
+        ("knotd", Box::new(KnotServer::start(&b))),
+        ("pdns_server", Box::new(PdnsServer::start(&b))),
+    ];
+    for (kind, server) in &servers {
+        assert_eq!(server.ip(), std::net::Ipv6Addr::LOCALHOST, "{kind}");
+        assert_eq!(
+            server.addr().to_string(),
+            format!("[::1]:{}", server.port())
+        );
+        add_srv_and_read_back(server);
+        let v4 = std::process::Command::new(crate::harness::require("dig"))
+            .args(["@127.0.0.1", "-p", &server.port().to_string()])
+            .args(["+time=1", "+tries=1", "+short", "corp.example.com", "SOA"])
+            .output()
+            .unwrap();
+        assert!(
+            !String::from_utf8_lossy(&v4.stdout).contains("ns1.corp.example.com."),
+            "{kind} answers on 127.0.0.1 too"
+        );
+    }
 }
 
 #[test]

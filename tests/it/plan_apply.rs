@@ -6,16 +6,16 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 
 use crate::harness::cli::{kmsdns, kmsdns_on_tty, write_config};
-use crate::harness::{BindServer, Policy, ServerBuilder, SrvRr, ZoneBuilder};
+use crate::harness::{BindServer, Policy, Server, ServerBuilder, SrvRr, ZoneBuilder};
 
 pub(crate) const CORP: &str = "_vlmcs._tcp.corp.example.com";
 const APEX: &str = "_vlmcs._tcp.example.com";
 pub(crate) const BRANCH: &str = "_vlmcs._tcp.branch.example.net";
 
-/// BIND with example.com (domains corp.example.com and example.com) and example.net (domain
-/// branch.example.net), key `kms-update` granted exactly those SRV RRsets.
-fn lab() -> BindServer {
-    let b = ServerBuilder::new()
+/// example.com (domains corp.example.com and example.com) and example.net (domain
+/// branch.example.net), key `kms-update` granted exactly those SRV RRsets; for any server.
+pub(crate) fn lab_builder() -> ServerBuilder {
+    ServerBuilder::new()
         .key("kms-update", "hmac-sha256")
         .zone(
             ZoneBuilder::new("example.com")
@@ -29,11 +29,17 @@ fn lab() -> BindServer {
         .zone(
             ZoneBuilder::new("example.net")
                 .policy(Policy::grant("kms-update", ["branch.example.net"])),
-        );
-    BindServer::start(&b)
+        )
 }
 
-fn config(bind: &BindServer, extra_domain_lines: &str) -> String {
+/// [`lab_builder`] on BIND.
+fn lab() -> BindServer {
+    BindServer::start(&lab_builder())
+}
+
+/// The config for [`lab_builder`]'s zones, all updated through `server` (`[::1]:PORT` for an
+/// IPv6 lab).
+pub(crate) fn config(server: &Server, extra_domain_lines: &str) -> String {
     format!(
         r#"[defaults]
 ttl = 3600
@@ -43,7 +49,7 @@ key = "kms-update"
 file = "{key}"
 
 [servers.lab]
-address = "127.0.0.1:{port}"
+address = "{addr}"
 
 [[hosts]]
 name = "kms1.example.com"
@@ -66,14 +72,18 @@ name = "branch.example.net"
 server = "lab"
 hosts = [{{ name = "kms2.example.com", priority = 0 }}]
 "#,
-        key = bind.key("kms-update").file.display(),
-        port = bind.port()
+        key = server.key("kms-update").file.display(),
+        addr = server.addr()
     )
 }
 
 /// A config with key `kms-update` from `key`, one server `lab` at `server`, host
 /// kms1.example.com, and `domains` all updated through that server.
-fn one_host_config(key: &Path, server: std::net::SocketAddr, domains: &[&str]) -> String {
+pub(crate) fn one_host_config(
+    key: &Path,
+    server: std::net::SocketAddr,
+    domains: &[&str],
+) -> String {
     let mut text = format!(
         "[defaults]\nkey = \"kms-update\"\n[keys.kms-update]\nfile = \"{}\"\n[servers.lab]\naddress = \"{server}\"\n[[hosts]]\nname = \"kms1.example.com\"\n",
         key.display()
@@ -107,7 +117,14 @@ pub(crate) fn run(cfg: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
 
 #[test]
 fn plan_apply_replan_then_nothing_is_sent() {
-    let (bind, _dir, cfg) = setup("");
+    plan_apply_replan(&lab());
+}
+
+/// plan (4 to add) → apply (one UPDATE per zone, dig shows exactly the config) → plan (no
+/// changes) → apply (nothing sent), on a server started from [`lab_builder`].
+pub(crate) fn plan_apply_replan(bind: &Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &config(bind, ""));
     let plan = run(&cfg, &["plan", "--detailed-exitcode"]).code(2);
     let text = String::from_utf8_lossy(&plan.get_output().stdout).to_string();
     assert!(

@@ -1,5 +1,6 @@
 //! `kmsdns render`: snapshots of every format, and the real BIND tools (named-checkzone,
-//! named-checkconf) loading what bind and named-conf print.
+//! named-checkconf) loading what bind and named-conf print. knot and pdns are proven on real
+//! servers in render_servers.rs.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -7,10 +8,12 @@ use std::process::Command as StdCommand;
 
 use crate::harness::require;
 
-const FORMATS: [&str; 6] = [
+const FORMATS: [&str; 8] = [
     "bind",
+    "knot",
     "named-conf",
     "nsupdate",
+    "pdns",
     "powershell",
     "registry",
     "table",
@@ -385,10 +388,18 @@ fn out_dir_writes_one_file_per_zone_or_host() {
     .into_iter()
     .map(String::from)
     .collect();
+    let mut knot: BTreeSet<String> = per_zone("knot.conf");
+    knot.insert("keys.knot.conf".into());
+    let pdns: BTreeSet<String> = ["update-policy.lua", "pdnsutil.sh"]
+        .into_iter()
+        .map(String::from)
+        .collect();
     for (format, want) in [
         ("bind", per_zone("zone")),
+        ("knot", knot),
         ("named-conf", named),
         ("nsupdate", per_zone("nsupdate")),
+        ("pdns", pdns),
         ("powershell", per_zone("ps1")),
         ("registry", hosts),
         ("table", per_zone("txt")),
@@ -413,7 +424,7 @@ fn out_dir_writes_one_file_per_zone_or_host() {
                 text.lines().next().unwrap()
             };
             assert!(
-                first.starts_with([';', '#', '/']),
+                first.starts_with([';', '#', '/']) || first.starts_with("-- "),
                 "{name} starts with its header comment"
             );
             assert!(text.contains("from multi.toml"), "{name} names its config");

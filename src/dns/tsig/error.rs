@@ -66,6 +66,14 @@ pub enum TsigError {
         "the reply is not signed although the request was signed with key {key}: the server may not know TSIG key {key}, or something between strips TSIG; the reply is not trusted"
     )]
     Unsigned { key: String },
+    /// An error RCODE in an unsigned reply to a signed request: what a server says when it
+    /// cannot verify the request (PowerDNS: NOTAUTH to queries, REFUSED to updates). It cannot
+    /// be authenticated either, so it is a verdict, never a success.
+    #[error(
+        "{server_says}: the server answered {rcode} without signing its reply to a request signed with key {key}, which is what a server does when it cannot verify the request: the secret of key {key} here differs from the server's, or the server does not know key {key}",
+        server_says = "the reply is not signed"
+    )]
+    UnsignedError { key: String, rcode: String },
     #[error(
         "the reply is signed with key \"{found}\", but the request used key \"{expected}\": check that the right server answered"
     )]

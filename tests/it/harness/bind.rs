@@ -1,4 +1,4 @@
-//! A real `named` (BIND 9) on 127.0.0.1 with its config, keys and zones in a temp dir.
+//! A real `named` (BIND 9) on 127.0.0.1 (or ::1) with its config, keys and zones in a temp dir.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -16,11 +16,12 @@ impl BindServer {
     /// `named -g` and waits (≤ 10 s) until the first and last zone answer SOA.
     /// Panics when named or named-checkconf is not installed (see [`super::require`]).
     pub fn start(builder: &ServerBuilder) -> BindServer {
-        Self::start_on(builder, ports::free_port())
+        Self::start_on(builder, ports::free_port_on(builder.ip()))
     }
 
-    /// Like [`BindServer::start`] on a given port (from [`ports::free_port`]), for setups that
-    /// must know a server's port before it runs (a primary's `also-notify` to a secondary).
+    /// Like [`BindServer::start`] on a given port (from [`ports::free_port_on`] for the
+    /// builder's address), for setups that must know a server's port before it runs (a
+    /// primary's `also-notify` to a secondary).
     pub fn start_on(builder: &ServerBuilder, port: u16) -> BindServer {
         let named = require("named");
         let checkconf = require("named-checkconf");
@@ -30,7 +31,21 @@ impl BindServer {
         );
         let lab = LabDir::new("bind", builder);
         let dir = &lab.path;
-        let ip = std::net::Ipv4Addr::LOCALHOST;
+        let ip = builder.ip();
+        // Listen on exactly one loopback address; `-4`/`-6` keep named off the other family.
+        let (listen_v4, listen_v6, family) = if ip.is_ipv6() {
+            (
+                "{ none; }".to_owned(),
+                format!("port {port} {{ {ip}; }}"),
+                "-6",
+            )
+        } else {
+            (
+                format!("port {port} {{ {ip}; }}"),
+                "{ none; }".to_owned(),
+                "-4",
+            )
+        };
 
         let mut conf = String::new();
         let d = dir.display();
@@ -41,8 +56,8 @@ impl BindServer {
              \tpid-file \"{d}/named.pid\";\n\
              \tsession-keyfile \"{d}/session.key\";\n\
              \tmanaged-keys-directory \"{d}\";\n\
-             \tlisten-on port {port} {{ {ip}; }};\n\
-             \tlisten-on-v6 {{ none; }};\n\
+             \tlisten-on {listen_v4};\n\
+             \tlisten-on-v6 {listen_v6};\n\
              \trecursion no;\n\
              \tnotify no;\n\
              \tdnssec-validation no;\n\
@@ -59,7 +74,8 @@ impl BindServer {
         for zone in &builder.zones {
             conf.push_str(&zone_statement(zone));
             if zone.primary.is_none() {
-                fs::write(dir.join(zone_file_name(zone)), zone.zone_file()).expect("write zone");
+                fs::write(dir.join(zone_file_name(zone)), zone.zone_file_for(ip))
+                    .expect("write zone");
             }
         }
         let conf_path = dir.join("named.conf");
@@ -81,7 +97,7 @@ impl BindServer {
         if running_as_root() {
             cmd.args(["-u", "root"]);
         }
-        cmd.arg("-4").arg("-c").arg(&conf_path);
+        cmd.arg(family).arg("-c").arg(&conf_path);
         let log_path = dir.join("named.log");
         let server = lab.launch("named", cmd, log_path, ip, port, builder);
         BindServer(server)

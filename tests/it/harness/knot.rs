@@ -1,4 +1,5 @@
-//! A real `knotd` (Knot DNS 3.x) on 127.0.0.1 with its config, keys and zones in a temp dir.
+//! A real `knotd` (Knot DNS 3.x) on 127.0.0.1 (or ::1) with its config, keys and zones in a
+//! temp dir.
 //!
 //! `Policy::Grant` becomes one ACL per zone: `action: update`, `update-type: SRV`,
 //! `update-owner: name`, `update-owner-match: equal`, `update-owner-name:` the absolute
@@ -18,8 +19,7 @@ pub struct KnotServer(Server);
 impl KnotServer {
     /// Writes knot.conf and zone files, checks the config with `knotc conf-check`, starts
     /// `knotd` in the foreground and waits (≤ 10 s) until the first and last zone answer SOA.
-    ///
-    /// `None` when knotd is not installed outside CI (a skip message was printed).
+    /// Panics when knotd or knotc is not installed (see [`super::require`]).
     pub fn start(builder: &ServerBuilder) -> KnotServer {
         let knotd = require("knotd");
         let knotc = require("knotc");
@@ -33,11 +33,12 @@ impl KnotServer {
         for sub in ["db", "zones"] {
             fs::create_dir_all(dir.join(sub)).expect("create knot storage dir");
         }
-        let port = ports::free_port();
+        let ip = builder.ip();
+        let port = ports::free_port_on(ip);
 
         let mut conf = format!(
             "server:\n\
-             \x20   listen: 127.0.0.1@{port}\n\
+             \x20   listen: {ip}@{port}\n\
              \x20   rundir: \"{d}\"\n\
              \x20   pidfile: \"{d}/knot.pid\"\n\
              log:\n\
@@ -66,7 +67,7 @@ impl KnotServer {
             );
             fs::write(
                 dir.join("zones").join(format!("{}.zone", zone.name)),
-                zone.zone_file(),
+                zone.zone_file_for(ip),
             )
             .expect("write zone file");
             let acl_id = format!("acl-{i}");
@@ -137,14 +138,7 @@ impl KnotServer {
         let mut cmd = Command::new(knotd);
         cmd.arg("-c").arg(&conf_path);
         let log_path = dir.join("knotd.log");
-        let server = lab.launch(
-            "knotd",
-            cmd,
-            log_path,
-            std::net::Ipv4Addr::LOCALHOST,
-            port,
-            builder,
-        );
+        let server = lab.launch("knotd", cmd, log_path, ip, port, builder);
         KnotServer(server)
     }
 }

@@ -1,4 +1,4 @@
-//! Shared test harness: real DNS servers on 127.0.0.1 and a builder for CLI runs.
+//! Shared test harness: real DNS servers on 127.0.0.1 (or ::1) and a builder for CLI runs.
 //!
 //! Every test starts its own server with its own temp dir, keys, zones and port, so tests run in
 //! parallel. The server is killed when the value is dropped. Nothing is ever skipped: a missing
@@ -22,23 +22,30 @@
 //! ```
 //!
 //! # API
-//! - [`ServerBuilder`]: `new()`, `.key(name, algorithm)`, `.zone(ZoneBuilder)`. The same builder
-//!   can start a BIND and a Knot server (each gets fresh keys made by `tsig-keygen`).
+//! - [`ServerBuilder`]: `new()`, `.key(name, algorithm)`, `.zone(ZoneBuilder)`, `.ipv6()` (listen
+//!   on `[::1]` instead of 127.0.0.1; dig, nsupdate and the readiness check follow),
+//!   `.pdns_policy_script(lua)` (PowerDNS only: this `lua-dnsupdate-policy-script` instead of
+//!   the one made from the zones' policies). The same builder can start BIND, Knot and
+//!   PowerDNS (each gets fresh keys made by `tsig-keygen`).
 //! - [`ZoneBuilder`]: `new(name)`, `.record(line)` (raw zone-file line, relative names allowed),
 //!   `.serial(n)`, `.policy(Policy)`, `.secondary_of(addr)` (BIND only), `.allow_transfer(acl)`,
 //!   `.also_notify(addr)` (BIND only). Default zone: SOA `ns1.<zone>.` serial 1, NS `ns1.<zone>.`,
-//!   `ns1 A 127.0.0.1`, TTL 300.
+//!   `ns1 A 127.0.0.1` (`ns1 AAAA ::1` instead on an IPv6 lab), TTL 300.
 //! - [`Policy`]: `Grant { key, domains }` (one least-privilege grant per domain: SRV at
 //!   `_vlmcs._tcp.<domain>.` only), `Raw(text)` (server-specific, see its doc), `None`.
-//! - [`BindServer::start`] / [`KnotServer::start`] (and `BindServer::start_on(builder, port)`)
-//!   return the running server; both deref to [`Server`]:
-//!   `addr()`, `port()`, `dir()`, `key(name) -> &Key`, `keys()`, `dig(&[args]) -> String`,
+//! - [`BindServer::start`] / [`KnotServer::start`] / [`PdnsServer::start`] (and
+//!   `BindServer::start_on(builder, port)`) return the running server; all deref to [`Server`]:
+//!   `addr()`, `ip()`, `port()`, `dir()`, `key(name) -> &Key`, `keys()`, `dig(&[args]) -> String`,
 //!   `srv_records(owner) -> Vec<SrvRr>`, `soa_serial(zone) -> u32`,
 //!   `nsupdate(&Key, script) -> Output`, `log() -> String`. Generic tests take `&Server`.
+//!   [`PdnsServer`] also has `pdnsutil(&[args]) -> Output` (against its database) and
+//!   `policy_script()`. PowerDNS answers NOERROR to an update whose records its policy refuses
+//!   (it skips them): check what an update did by reading back, never by the exit code.
 //! - [`Key`]: `name`, `algorithm`, `file` (a BIND `key` statement, mode 0600, usable with
 //!   `nsupdate -k`), `secret_b64` (never print it); `with_secret(b64)` makes a same-name key with
 //!   another secret (for "wrong secret" tests).
-//! - [`ports::free_port`]: a port free for TCP and UDP, never handed out twice in this process.
+//! - [`ports::free_port`] / [`ports::free_port_on`]: a port free for TCP and UDP (on 127.0.0.1,
+//!   or the given loopback address), never handed out twice in this process.
 //! - [`require`]: the path of a server or tool binary; panics when it is missing (in CI and
 //!   out of it) naming the binary, its Debian package and `bash scripts/test.sh`.
 //! - [`cli`]: the one way tests run our binary, always with a clean environment (no
@@ -52,19 +59,20 @@
 //!   network misbehaves.
 //!
 //! Set `KMSDNS_KEEP_LAB=1` to keep a server's temp dir (its path is printed on drop).
-//! Every wait is bounded; nothing talks to anything but 127.0.0.1.
+//! Every wait is bounded; nothing talks to anything but 127.0.0.1 and ::1.
 
 #![allow(dead_code)] // Not every test uses every helper.
 
 pub mod bind;
 pub mod cli;
 pub mod knot;
+pub mod pdns;
 pub mod ports;
 pub mod relay;
 
 use std::fs;
 use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -72,6 +80,7 @@ use std::time::{Duration, Instant};
 
 pub use bind::BindServer;
 pub use knot::KnotServer;
+pub use pdns::PdnsServer;
 
 /// How long a server may take to answer its first SOA queries.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -98,6 +107,8 @@ fn debian_package(binary: &str) -> &'static str {
         "named-checkconf" | "named-checkzone" | "tsig-keygen" => "bind9-utils",
         "dig" | "nsupdate" => "bind9-dnsutils",
         "knotd" | "knotc" => "knot",
+        "pdns_server" | "pdnsutil" | "zone2sql" => "pdns-server",
+        "sqlite3" => "sqlite3",
         "kdig" => "knot-dnsutils",
         "script" => "bsdutils",
         _ => panic!(
@@ -211,12 +222,16 @@ pub enum Policy {
     /// `key` may change only the SRV RRset at `_vlmcs._tcp.<domain>.` for each domain.
     /// BIND: `update-policy { grant KEY name _vlmcs._tcp.<domain>. SRV; ... };`.
     /// Knot: an ACL with `update-type: SRV`, `update-owner: name`, `update-owner-match: equal`.
+    /// PowerDNS: a rule in the Lua update policy (key, type, owner, source) plus the metadata
+    /// TSIG-ALLOW-DNSUPDATE and ALLOW-DNSUPDATE-FROM (not enforced once a Lua policy is set).
     Grant { key: String, domains: Vec<String> },
     /// Server-specific text. BIND: statements inside the zone block, e.g.
     /// `update-policy { grant k zonesub SRV; };`. Knot: the lines of an `acl:` item after its
-    /// `id`, one option per line, e.g. `key: k\naction: update`.
+    /// `id`, one option per line, e.g. `key: k\naction: update`. PowerDNS: a Lua boolean
+    /// expression over `input` deciding each record of an update to this zone, e.g.
+    /// `input:getTsigName():equal("k")` (any record, with key k).
     Raw(String),
-    /// No updates allowed.
+    /// No updates allowed. (PowerDNS still answers NOERROR; it writes nothing.)
     None,
 }
 
@@ -295,14 +310,21 @@ impl ZoneBuilder {
         self
     }
 
-    /// The zone file text.
+    /// The zone file text, `ns1` at 127.0.0.1.
     pub(crate) fn zone_file(&self) -> String {
+        self.zone_file_for(IpAddr::V4(Ipv4Addr::LOCALHOST))
+    }
+
+    /// The zone file text with `ns1` (the SOA MNAME and NS) at `ip`: an A record for an IPv4
+    /// lab, an AAAA record (only) for an IPv6 one, so discovery from the SOA finds the server.
+    pub(crate) fn zone_file_for(&self, ip: IpAddr) -> String {
         let z = &self.name;
+        let rtype = if ip.is_ipv6() { "AAAA" } else { "A" };
         let mut text = format!(
             "$ORIGIN {z}.\n$TTL 300\n\
              @ IN SOA ns1.{z}. hostmaster.{z}. {} 3600 600 86400 300\n\
              @ IN NS ns1.{z}.\n\
-             ns1 IN A 127.0.0.1\n",
+             ns1 IN {rtype} {ip}\n",
             self.serial
         );
         for r in &self.records {
@@ -313,13 +335,17 @@ impl ZoneBuilder {
     }
 }
 
-/// Keys and zones for a server; the same builder can start BIND and Knot.
+/// Keys and zones for a server; the same builder can start BIND, Knot and PowerDNS.
 #[derive(Clone, Debug, Default)]
 pub struct ServerBuilder {
     pub(crate) keys: Vec<(String, String)>,
     pub(crate) zones: Vec<ZoneBuilder>,
     /// BIND only: extra `include "FILE";` lines (e.g. a key made by `kmsdns keygen`).
     pub(crate) includes: Vec<PathBuf>,
+    /// Listen on `::1` instead of 127.0.0.1.
+    pub(crate) ipv6: bool,
+    /// PowerDNS only: the whole `lua-dnsupdate-policy-script`, replacing the generated one.
+    pub(crate) pdns_policy_script: Option<String>,
 }
 
 impl ServerBuilder {
@@ -343,6 +369,30 @@ impl ServerBuilder {
         self.includes.push(file.to_path_buf());
         self
     }
+
+    /// Listen on the IPv6 loopback `::1` (only) instead of 127.0.0.1; the port is free for
+    /// TCP and UDP on `::1`. Panics at start when `::1` cannot be bound on this machine.
+    pub fn ipv6(mut self) -> Self {
+        self.ipv6 = true;
+        self
+    }
+
+    /// PowerDNS only: use `lua` as the `lua-dnsupdate-policy-script` (it must define
+    /// `updatepolicy(input)`) instead of the script the harness writes from the zones'
+    /// [`Policy`]s. Metadata is still set from the policies.
+    pub fn pdns_policy_script(mut self, lua: &str) -> Self {
+        self.pdns_policy_script = Some(lua.to_owned());
+        self
+    }
+
+    /// The loopback address the server listens on.
+    pub fn ip(&self) -> IpAddr {
+        if self.ipv6 {
+            IpAddr::V6(Ipv6Addr::LOCALHOST)
+        } else {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        }
+    }
 }
 
 /// One `SRV` record as read back with dig.
@@ -356,10 +406,11 @@ pub struct SrvRr {
     pub target: String,
 }
 
-/// A running server (BIND or Knot), killed on drop. `BindServer` and `KnotServer` deref to it.
+/// A running server (BIND, Knot or PowerDNS), killed on drop. `BindServer`, `KnotServer` and
+/// `PdnsServer` deref to it.
 pub struct Server {
     pub(crate) kind: &'static str,
-    pub(crate) ip: Ipv4Addr,
+    pub(crate) ip: IpAddr,
     pub(crate) port: u16,
     pub(crate) dir: Option<tempfile::TempDir>,
     pub(crate) dir_path: PathBuf,
@@ -373,6 +424,11 @@ pub struct Server {
 impl Server {
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::from((self.ip, self.port))
+    }
+
+    /// 127.0.0.1, or ::1 for a builder with [`ServerBuilder::ipv6`].
+    pub fn ip(&self) -> IpAddr {
+        self.ip
     }
 
     pub fn port(&self) -> u16 {
@@ -401,7 +457,7 @@ impl Server {
         fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
-    /// Runs `dig @127.0.0.1 -p PORT +norec +time=2 +tries=2 ARGS...` and returns its stdout.
+    /// Runs `dig @IP -p PORT +norec +time=2 +tries=2 ARGS...` and returns its stdout.
     pub fn dig(&self, args: &[&str]) -> String {
         let out = Command::new(require("dig"))
             .arg(format!("@{}", self.ip))
@@ -450,7 +506,7 @@ impl Server {
             .unwrap_or_else(|| panic!("no SOA serial for {zone} in dig output: {text:?}"))
     }
 
-    /// Runs `nsupdate -k KEYFILE` with `server 127.0.0.1 PORT` followed by `script` on stdin.
+    /// Runs `nsupdate -k KEYFILE` with `server IP PORT` followed by `script` on stdin.
     pub fn nsupdate(&self, key: &Key, script: &str) -> Output {
         let mut child = Command::new(require("nsupdate"))
             .args(["-t", "4", "-u", "1", "-r", "2", "-k"])
@@ -520,7 +576,7 @@ fn keep_lab() -> bool {
     std::env::var("KMSDNS_KEEP_LAB").is_ok_and(|v| v == "1")
 }
 
-/// Pieces shared by both server starters: temp dir, log file, keys.
+/// Pieces shared by the server starters: temp dir, log file, keys.
 pub(crate) struct LabDir {
     pub dir: tempfile::TempDir,
     pub path: PathBuf,
@@ -549,10 +605,11 @@ impl LabDir {
         kind: &'static str,
         cmd: Command,
         log_path: PathBuf,
-        ip: Ipv4Addr,
+        ip: impl Into<IpAddr>,
         port: u16,
         builder: &ServerBuilder,
     ) -> Server {
+        let ip = ip.into();
         let started = Instant::now();
         let child = self.spawn(cmd, &log_path);
         let mut server = Server {
@@ -592,8 +649,12 @@ pub(crate) fn tail(text: &str, n: usize) -> String {
 }
 
 /// Sends one non-recursive SOA query over UDP; true if a NOERROR answer with records comes back.
-fn soa_answers(ip: Ipv4Addr, port: u16, zone: &str) -> bool {
-    let Ok(sock) = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)) else {
+fn soa_answers(ip: IpAddr, port: u16, zone: &str) -> bool {
+    let local = match ip {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+    };
+    let Ok(sock) = UdpSocket::bind((local, 0)) else {
         return false;
     };
     if sock
