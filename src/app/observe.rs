@@ -155,7 +155,7 @@ async fn place(
             let ips = discovery::resolve_addresses(resolver, &info.mname)
                 .await
                 .map_err(problem)?;
-            let Some(ip) = ips.first() else {
+            if ips.is_empty() {
                 return Err(problem(DnsError::Discovery {
                     name: domain.name.clone(),
                     reason: format!(
@@ -163,8 +163,8 @@ async fn place(
                         info.mname, info.zone
                     ),
                 }));
-            };
-            let address = SocketAddr::new(*ip, opts.discovered_port);
+            }
+            let address = answering(&ips, opts.discovered_port, &info.zone).await;
             let server = ServerTarget {
                 label: format!("{} ({address})", info.mname.as_str()),
                 address,
@@ -199,6 +199,27 @@ async fn place(
         client,
         domains: vec![domain.clone()],
     })
+}
+
+/// The first address of a primary that answers for `zone` (a host with A and AAAA records may
+/// listen on only one of them); the first address when none does, so the error names it.
+async fn answering(ips: &[std::net::IpAddr], port: u16, zone: &Fqdn) -> SocketAddr {
+    let candidates: Vec<SocketAddr> = ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
+    if candidates.len() > 1 {
+        for addr in &candidates {
+            let probe = DnsClient::unsigned(
+                *addr,
+                addr.to_string(),
+                std::time::Duration::from_secs(1),
+                1,
+            );
+            if query::read_serial(&probe, zone).await.is_ok() {
+                return *addr;
+            }
+            tracing::debug!(%addr, zone = %zone, "this address of the primary does not answer");
+        }
+    }
+    candidates[0]
 }
 
 /// Reads the managed RRsets of every zone from its server, `opts.concurrency` zones at once;

@@ -3,7 +3,9 @@
 //! `[::1]:PORT`. Every change is checked with dig over IPv6.
 
 use crate::harness::cli::write_config;
-use crate::harness::{BindServer, KnotServer, PdnsServer, Server};
+use crate::harness::{
+    BindServer, KnotServer, PdnsServer, Policy, Server, ServerBuilder, ZoneBuilder,
+};
 use crate::plan_apply::{config, lab_builder, plan_apply_replan, rr, run};
 
 /// The generic plan → apply → plan (no changes) → apply (nothing sent) with the server at
@@ -82,4 +84,48 @@ fn zone_and_primary_are_discovered_over_ipv6() {
     discovered_over_ipv6(&BindServer::start(&b));
     discovered_over_ipv6(&KnotServer::start(&b));
     discovered_over_ipv6(&PdnsServer::start(&b));
+}
+
+/// A primary with both an A and an AAAA record that listens on ::1 only: discovery takes the
+/// address that answers for the zone, not simply the first one.
+#[test]
+fn a_discovered_primary_is_reached_on_the_address_that_answers() {
+    let b = ServerBuilder::new()
+        .key("kms-update", "hmac-sha256")
+        .zone(
+            ZoneBuilder::new("dual.test")
+                .record("ns1 A 127.0.0.1")
+                .record("kms1 AAAA ::1")
+                .policy(Policy::grant("kms-update", ["dual.test"])),
+        )
+        .ipv6();
+    let bind = BindServer::start(&b);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &format!(
+            "[defaults]\nkey = \"kms-update\"\n[keys.kms-update]\nfile = \"{}\"\n\
+             [[hosts]]\nname = \"kms1.dual.test\"\n[[domains]]\nname = \"dual.test\"\n",
+            bind.key("kms-update").file.display()
+        ),
+    );
+    let (resolver, port) = (bind.addr().to_string(), bind.port().to_string());
+    let net = [
+        "--resolver",
+        resolver.as_str(),
+        "--server-port",
+        port.as_str(),
+    ];
+    let out = run(&cfg, &[&["apply", "--yes"][..], &net].concat()).success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        text.contains(&format!(
+            "server ns1.dual.test ([::1]:{port}) (discovered: SOA MNAME)"
+        )),
+        "{text}"
+    );
+    assert_eq!(
+        bind.srv_records("_vlmcs._tcp.dual.test"),
+        vec![rr(3600, 0, "kms1.dual.test.")]
+    );
 }
