@@ -2,10 +2,7 @@
 //! then every changed RRset read back from the server and compared with what was intended.
 //! Zones are independent: one failing does not stop the others.
 
-use std::sync::Arc;
-
 use serde::Serialize;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::NetOptions;
@@ -309,7 +306,7 @@ pub(crate) fn zone_client(
     Ok(client_for(&zp.target.server, key, opts))
 }
 
-/// Applies every zone of the plan, `opts.concurrency` at a time; reports come back in plan
+/// Applies every zone of the plan, `opts.concurrency` at a time per server; reports come back in plan
 /// order. `on_done` is called as each zone finishes (e.g. to advance a progress bar).
 pub async fn apply_plan(
     plan: &Plan,
@@ -317,14 +314,14 @@ pub async fn apply_plan(
     opts: &NetOptions,
     mut on_done: impl FnMut(&ZoneReport),
 ) -> Vec<ZoneReport> {
-    let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let limits = super::Limits::new(opts.concurrency);
     let mut set = JoinSet::new();
     for (i, zp) in plan.zones.iter().enumerate() {
-        let sem = sem.clone();
+        let limits = limits.clone();
         let client = zone_client(zp, keys, opts);
         let zp = zp.clone();
         set.spawn(async move {
-            let _permit = sem.acquire_owned().await.expect("semaphore open");
+            let _slot = limits.slot(zp.target.server.address).await;
             let outcome = apply_zone(&zp, client).await;
             let report = ZoneReport {
                 zone: zp.target.zone,

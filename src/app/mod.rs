@@ -36,7 +36,8 @@ pub struct NetOptions {
     pub resolver: Option<SocketAddr>,
     /// Port for servers discovered from the SOA MNAME.
     pub discovered_port: u16,
-    /// Zones read or updated at the same time.
+    /// Zones read or updated at the same time on one server (a slow or dead server holds
+    /// only its own zones back); [`MAX_IN_FLIGHT`] over all servers.
     pub concurrency: usize,
     pub clock: Clock,
 }
@@ -49,6 +50,55 @@ impl Default for NetOptions {
             concurrency: 8,
             clock: system_clock(),
         }
+    }
+}
+
+/// Zones in flight at once over all servers.
+pub const MAX_IN_FLIGHT: usize = 64;
+
+/// Bounds the zones in flight: `per_server` on each server, [`MAX_IN_FLIGHT`] in all.
+#[derive(Clone)]
+pub(crate) struct Limits {
+    all: std::sync::Arc<tokio::sync::Semaphore>,
+    per_server: std::sync::Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<SocketAddr, std::sync::Arc<tokio::sync::Semaphore>>,
+        >,
+    >,
+    per: usize,
+}
+
+impl Limits {
+    pub(crate) fn new(per_server: usize) -> Self {
+        Limits {
+            all: std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
+            per_server: Default::default(),
+            per: per_server.max(1),
+        }
+    }
+
+    /// Waits for a slot on `server` and in all; the slot is free again when dropped.
+    pub(crate) async fn slot(
+        &self,
+        server: SocketAddr,
+    ) -> (
+        tokio::sync::OwnedSemaphorePermit,
+        tokio::sync::OwnedSemaphorePermit,
+    ) {
+        let one = {
+            let mut map = self.per_server.lock().expect("limits lock");
+            map.entry(server)
+                .or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(self.per)))
+                .clone()
+        };
+        let mine = one.acquire_owned().await.expect("semaphore open");
+        let all = self
+            .all
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore open");
+        (mine, all)
     }
 }
 

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::NetOptions;
@@ -222,15 +221,16 @@ async fn answering(ips: &[std::net::IpAddr], port: u16, zone: &Fqdn) -> SocketAd
     candidates[0]
 }
 
-/// Reads the managed RRsets of every zone from its server, `opts.concurrency` zones at once;
+/// Reads the managed RRsets of every zone from its server, `opts.concurrency` zones at once per
+/// server;
 /// results come back in the order of `placed`.
 async fn read_zones(placed: Vec<Placed>, opts: &NetOptions) -> Vec<ObservedZone> {
-    let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let limits = super::Limits::new(opts.concurrency);
     let mut set = JoinSet::new();
     for (i, p) in placed.into_iter().enumerate() {
-        let sem = sem.clone();
+        let limits = limits.clone();
         set.spawn(async move {
-            let _permit = sem.acquire_owned().await.expect("semaphore open");
+            let _slot = limits.slot(p.target.server.address).await;
             (i, read_zone(p).await)
         });
     }
