@@ -346,13 +346,7 @@ mod tests {
     use super::*;
 
     fn r(target: &str, ttl: u32) -> SrvRecord {
-        SrvRecord {
-            target: Fqdn::parse_host(target).unwrap(),
-            port: 1688,
-            priority: 0,
-            weight: 0,
-            ttl,
-        }
+        SrvRecord::test(target, 0, ttl)
     }
 
     #[test]

@@ -170,13 +170,7 @@ mod tests {
     use crate::verify::InfoKind;
 
     fn r(target: &str, priority: u16, ttl: u32) -> SrvRecord {
-        SrvRecord {
-            target: Fqdn::parse_host(target).unwrap(),
-            port: 1688,
-            priority,
-            weight: 0,
-            ttl,
-        }
+        SrvRecord::test(target, priority, ttl)
     }
 
     fn spec(desired: Vec<SrvRecord>, prune: bool) -> DomainSpec {

@@ -193,13 +193,7 @@ mod tests {
     use super::*;
 
     fn rec(t: &str, ttl: u32) -> SrvRecord {
-        SrvRecord {
-            target: Fqdn::parse_host(t).unwrap(),
-            port: 1688,
-            priority: 0,
-            weight: 0,
-            ttl,
-        }
+        SrvRecord::test(t, 0, ttl)
     }
 
     #[test]

@@ -17,6 +17,18 @@ pub struct SrvRecord {
 }
 
 impl SrvRecord {
+    /// A KMS record on port 1688 with weight 0, for tests: `target` must be a valid host name.
+    #[cfg(test)]
+    pub(crate) fn test(target: &str, priority: u16, ttl: u32) -> Self {
+        SrvRecord {
+            target: Fqdn::parse_host(target).expect("a valid host name in a test"),
+            port: super::KMS_DEFAULT_PORT,
+            priority,
+            weight: 0,
+            ttl,
+        }
+    }
+
     /// RDATA in presentation form: `priority weight port target.`
     pub fn rdata(&self) -> String {
         format!(
@@ -214,13 +226,7 @@ mod tests {
     use super::*;
 
     fn r(target: &str, priority: u16, ttl: u32) -> SrvRecord {
-        SrvRecord {
-            target: Fqdn::parse_host(target).unwrap(),
-            port: 1688,
-            priority,
-            weight: 0,
-            ttl,
-        }
+        SrvRecord::test(target, priority, ttl)
     }
 
     #[test]

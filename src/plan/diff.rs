@@ -181,13 +181,7 @@ mod tests {
     use super::*;
 
     fn r(t: &str, prio: u16, ttl: u32) -> SrvRecord {
-        SrvRecord {
-            target: Fqdn::parse_host(t).unwrap(),
-            port: 1688,
-            priority: prio,
-            weight: 0,
-            ttl,
-        }
+        SrvRecord::test(t, prio, ttl)
     }
 
     #[test]

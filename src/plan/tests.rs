@@ -40,13 +40,7 @@ fn desired() -> DesiredState {
 }
 
 fn rec(target: &str, priority: u16, ttl: u32) -> SrvRecord {
-    SrvRecord {
-        target: Fqdn::parse_host(target).unwrap(),
-        port: 1688,
-        priority,
-        weight: 0,
-        ttl,
-    }
+    SrvRecord::test(target, priority, ttl)
 }
 
 fn observed() -> ObservedState {
