@@ -80,7 +80,15 @@ async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>) -> ZoneOu
                     hint: e.hint(),
                 });
             }
-            Ok(UpdateReply::Applied(_)) => break,
+            Ok(UpdateReply::Applied(receipt)) => {
+                if !receipt.ignored.is_empty() {
+                    notes.push(format!(
+                        "the server's verified reply says applied{}; this may mean tampering on the path",
+                        update::ignored_note(&receipt.ignored)
+                    ));
+                }
+                break;
+            }
             Ok(UpdateReply::NotApplied(e)) => return ZoneOutcome::Failed(Problem::from(&e)),
             Ok(UpdateReply::Uncertain(u)) => u,
         };

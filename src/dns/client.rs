@@ -51,6 +51,8 @@ pub struct Response {
     pub signed: bool,
     /// How many copies of the request were sent (UDP resends of the same bytes).
     pub sent: u32,
+    /// Why each reply that came before this one was ignored (forged, altered, unsigned…).
+    pub ignored: Vec<String>,
 }
 
 /// A random message ID (RFC 5452 §9.2).
@@ -124,11 +126,15 @@ impl DnsClient {
             Ok(reply) => {
                 let (message, signed) = reply.value?;
                 tracing::debug!(server = %self.label, rcode = %message.metadata.response_code, proto = ?reply.proto, signed, "reply");
+                if !reply.ignored.is_empty() {
+                    tracing::warn!(server = %self.label, ignored = ?reply.ignored, "replies that did not check out were ignored before this one");
+                }
                 Ok(Response {
                     message,
                     proto: reply.proto,
                     signed,
                     sent: reply.sent,
+                    ignored: reply.ignored,
                 })
             }
             Err(Failure::Rejected { last, .. }) => Err(last),
@@ -178,10 +184,16 @@ impl DnsClient {
         match tsig::verify_reply(bytes, key, mac, (self.clock)()) {
             Ok(_) => Ok(Ok((parsed, true))),
             Err(e @ tsig::TsigError::ServerError { .. }) => Ok(Err(tsig_error(e))),
-            // An unsigned refusal ends the exchange as an error (it asserts nothing that could
-            // be trusted as data); an unsigned NOERROR is ignored like any forgery.
+            // An unsigned refusal (REFUSED, NOTAUTH: what a server that cannot verify the
+            // request sends) ends the exchange as an error; it asserts nothing that could be
+            // trusted as data. Any other unsigned reply (NOERROR, NXDOMAIN, YXRRSET…) would
+            // assert something, and is ignored like any forgery.
             Err(tsig::TsigError::Unsigned { key })
-                if parsed.metadata.response_code != hickory_proto::op::ResponseCode::NoError =>
+                if matches!(
+                    parsed.metadata.response_code,
+                    hickory_proto::op::ResponseCode::Refused
+                        | hickory_proto::op::ResponseCode::NotAuth
+                ) =>
             {
                 Ok(Err(tsig_error(tsig::TsigError::UnsignedError {
                     key,

@@ -79,6 +79,8 @@ pub struct Reply<T> {
     pub value: T,
     pub proto: Proto,
     pub sent: u32,
+    /// Why each candidate reply that came before it was ignored (e.g. a forged unsigned one).
+    pub ignored: Vec<String>,
 }
 
 /// Transport failures; `server` is always named.
@@ -159,22 +161,35 @@ pub async fn exchange<T, R: std::fmt::Display>(
     kind: Kind,
     mut check: impl FnMut(&[u8]) -> Result<T, R>,
 ) -> Result<Reply<T>, Failure<R>> {
-    if ep.transport == Transport::Tcp || msg.len() > UDP_LIMIT {
-        return tcp_with_retries(ep, msg, kind, &mut check).await;
-    }
-    match udp(ep, msg, kind, &mut check).await? {
-        Udp::Accepted(reply) => Ok(reply),
-        Udp::Rejected { last, sent } => Err(Failure::Rejected { last, sent }),
-        Udp::Truncated if kind == Kind::Update => {
-            Err(Failure::Transport(TransportError::TruncatedUpdate {
-                server: ep.addr,
-            }))
+    let mut ignored = Vec::new();
+    let mut check = |bytes: &[u8]| {
+        let verdict = check(bytes);
+        if let Err(why) = &verdict {
+            ignored.push(why.to_string());
         }
-        Udp::Truncated => {
-            tracing::debug!(server = %ep.addr, "reply truncated over UDP, retrying over TCP");
-            tcp_with_retries(ep, msg, kind, &mut check).await
+        verdict
+    };
+    let result = if ep.transport == Transport::Tcp || msg.len() > UDP_LIMIT {
+        tcp_with_retries(ep, msg, kind, &mut check).await
+    } else {
+        match udp(ep, msg, kind, &mut check).await? {
+            Udp::Accepted(reply) => Ok(reply),
+            Udp::Rejected { last, sent } => Err(Failure::Rejected { last, sent }),
+            Udp::Truncated if kind == Kind::Update => {
+                Err(Failure::Transport(TransportError::TruncatedUpdate {
+                    server: ep.addr,
+                }))
+            }
+            Udp::Truncated => {
+                tracing::debug!(server = %ep.addr, "reply truncated over UDP, retrying over TCP");
+                tcp_with_retries(ep, msg, kind, &mut check).await
+            }
         }
-    }
+    };
+    result.map(|mut reply| {
+        reply.ignored = ignored;
+        reply
+    })
 }
 
 enum Udp<T, R> {
@@ -234,6 +249,7 @@ async fn udp<T, R: std::fmt::Display>(
                         value,
                         proto: Proto::Udp,
                         sent: attempt,
+                        ignored: Vec::new(),
                     }));
                 }
                 Err(why) => {
@@ -278,6 +294,7 @@ async fn tcp_with_retries<T, R: std::fmt::Display>(
                     value,
                     proto: Proto::Tcp,
                     sent: attempt,
+                    ignored: Vec::new(),
                 });
             }
             Ok(Tcp::Rejected(why)) => rejected = Some(why),

@@ -73,6 +73,8 @@ pub fn build_update(zone: &Fqdn, changes: &[RrsetChange]) -> Option<Message> {
 pub struct UpdateReceipt {
     pub proto: Proto,
     pub signed: bool,
+    /// Why each reply before the deciding one was ignored: a sign of tampering on the path.
+    pub ignored: Vec<String>,
 }
 
 /// The outcome of sending one UPDATE. Only a reply that checks out (matching, and verified
@@ -150,6 +152,7 @@ pub async fn send_update(
         return Ok(UpdateReply::Applied(UpdateReceipt {
             proto: resp.proto,
             signed: resp.signed,
+            ignored: resp.ignored,
         }));
     }
     let err = rcode_error(
@@ -166,15 +169,28 @@ pub async fn send_update(
         // Our own first copy may have gone in and made the resend's prerequisites fail.
         return uncertain(
             format!(
-                "the prerequisites failed ({}) on a resend of the same message, after {} copies: the first copy may have been applied",
+                "the prerequisites failed ({}) on a resend of the same message, after {} copies: the first copy may have been applied{}",
                 super::error::rcode_name(rc),
-                resp.sent
+                resp.sent,
+                ignored_note(&resp.ignored)
             ),
             false,
             err,
         );
     }
     Ok(UpdateReply::NotApplied(err))
+}
+
+/// ` (a reply that did not check out was ignored before: …)`, for reports.
+pub fn ignored_note(ignored: &[String]) -> String {
+    match ignored {
+        [] => String::new(),
+        [one] => format!(" (a reply that did not check out was ignored before: {one})"),
+        [first, ..] => format!(
+            " ({} replies that did not check out were ignored before, the first: {first})",
+            ignored.len()
+        ),
+    }
 }
 
 fn is_server_verdict(e: &DnsError) -> bool {

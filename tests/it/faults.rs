@@ -16,9 +16,6 @@
 //! applied with a warning naming what happened to the reply (exit 0); the state as before →
 //! not applied → sent once more over TCP; anything else → another writer (exit 1). A forged
 //! reply before the genuine one does not end the exchange.
-//!
-//! Tests marked `#[ignore = "kmsdns bug: …"]` assert the behaviour promised where kmsdns falls
-//! short today; `cargo test -- --ignored` runs them.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -551,7 +548,17 @@ fn forged_unsigned_reply_before_the_genuine_one_does_not_end_the_exchange() {
     for transport in [Transport::Udp, Transport::Tcp] {
         let (bind, relay) = bind_behind(vec![on_update_replies(FaultKind::ForgedUnsignedBefore)]);
         let run = apply(&bind, &relay, transport);
-        assert_applied_quietly(&run, &relay);
+        // The genuine signed reply decides: applied, and the forgery seen on the way is named.
+        assert_eq!(run.code, Some(0), "{run}");
+        assert!(run.summary().starts_with(&applied_line(&relay)), "{run}");
+        let warnings = run.warnings();
+        assert_eq!(warnings.len(), 1, "{run}");
+        assert!(
+            warnings[0].starts_with("the server's verified reply says applied (a reply that did not check out was ignored before: TSIG with ")
+                && warnings[0].contains("the reply is not signed although the request was signed with key kms-update")
+                && warnings[0].ends_with("; this may mean tampering on the path"),
+            "{run}"
+        );
         assert_applied_once(&bind);
         assert_eq!(
             updates_at_server(&relay),
@@ -590,7 +597,7 @@ fn strip_tsig_over_udp_is_settled_as_applied() {
 /// read was signed with that very key and verified. It should say what the TCP run of the same
 /// fault says: the reply could not be verified, which may mean tampering, something strips TSIG.
 #[test]
-#[ignore = "kmsdns bug: an unsigned YXRRSET (stripped or forged) ends the exchange as a TSIG verdict and the warning blames the key secret"]
+
 fn strip_tsig_over_udp_warns_of_tampering_not_of_a_wrong_secret() {
     let (bind, relay) = bind_behind(vec![on_update_replies(FaultKind::StripTsig)]);
     let run = apply(&bind, &relay, Transport::Udp);
@@ -613,7 +620,7 @@ fn strip_tsig_over_udp_warns_of_tampering_not_of_a_wrong_secret() {
 /// that a reply failed verification — the one sign of tampering on the path — instead of
 /// naming only the resend's YXRRSET.
 #[test]
-#[ignore = "kmsdns bug: a reply rejected during the exchange (unsigned, bad MAC) is not named in the warning when a later reply decides"]
+
 fn a_stripped_first_reply_is_named_in_the_warning() {
     let (bind, relay) = bind_behind(vec![on_update_replies(FaultKind::StripTsig).first_n(1)]);
     let run = apply(&bind, &relay, Transport::Udp);
@@ -935,7 +942,7 @@ fn plan_waits_for_the_genuine_reply_after_a_forged_unsigned_one() {
 /// forged unsigned NXDOMAIN must not end the exchange either; `plan` must wait for the genuine
 /// reply 50 ms later and show the record to add.
 #[test]
-#[ignore = "kmsdns bug: a forged unsigned NXDOMAIN is taken as the server's TSIG verdict and ends the read before the genuine signed reply (50 ms later) arrives; plan fails blaming the key secret"]
+
 fn plan_waits_for_the_genuine_nxdomain_after_a_forged_unsigned_one() {
     let (bind, relay) = bind_behind(vec![
         Fault::new(FaultKind::ForgedUnsignedBefore).on(Scope::Queries),
@@ -951,7 +958,6 @@ fn plan_waits_for_the_genuine_nxdomain_after_a_forged_unsigned_one() {
 /// happened (unsigned; something may strip TSIG) after waiting out both tries — not a verdict
 /// that blames the key secret after the first unsigned datagram.
 #[test]
-#[ignore = "kmsdns bug: an unsigned NXDOMAIN to a signed query is taken as the server's TSIG verdict (\"the secret of key kms-update here differs from the server's\") and ends the read at once"]
 fn plan_refuses_a_stripped_nxdomain_without_blaming_the_key() {
     let (bind, relay) = bind_behind(vec![Fault::new(FaultKind::StripTsig).on(Scope::Queries)]);
     let run = plan(&bind, &relay);
