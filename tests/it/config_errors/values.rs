@@ -1,0 +1,106 @@
+//! Bad configuration: numbers out of range, wrong types and missing keys.
+
+use super::*;
+
+// ---- numbers -------------------------------------------------------------------------------
+
+/// Each out-of-range value, in [[hosts]], [defaults] and a domain's host table.
+#[test]
+fn numbers_out_of_range() {
+    let cases = [
+        ("port", "0", "from 1 to 65535"),
+        ("port", "65536", "from 1 to 65535"),
+        ("priority", "-1", "from 0 to 65535"),
+        ("priority", "65536", "from 0 to 65535"),
+        ("weight", "-1", "from 0 to 65535"),
+        ("weight", "65536", "from 0 to 65535"),
+        ("ttl", "-1", "from 0 to 2147483647"),
+        ("ttl", "2147483648", "from 0 to 2147483647"),
+    ];
+    for (key, value, range) in cases {
+        let line = format!("{key} = {value}");
+        bad(&format!("{HOST}{line}\n{DOMAIN}"))
+            .at(&format!("{value}\n"), &format!("hosts[0].{key}"))
+            .says(&format!("{value} is out of range"))
+            .says(range)
+            .count(1);
+        bad(&format!("[defaults]\n{line}\n{HOST}{DOMAIN}"))
+            .at(&format!("{value}\n"), &format!("defaults.{key}"))
+            .says(range)
+            .count(1);
+        let inline = format!("hosts = [{{ name = \"kms1.example.com\", {line} }}]");
+        bad(&format!("{HOST}{DOMAIN}{inline}\n"))
+            .at(
+                &format!("{line} }}")[key.len() + 3..],
+                &format!("domains[0].hosts[0].{key}"),
+            )
+            .says(range)
+            .count(1);
+    }
+}
+
+// ---- wrong types and missing keys ----------------------------------------------------------
+
+#[test]
+fn port_as_string_points_at_the_value() {
+    let toml = format!("{HOST}port = \"1688\"\n{DOMAIN}");
+    bad(&toml)
+        .at("\"1688\"", "hosts[0].port")
+        .says("expected an integer")
+        .says("write numbers without quotes")
+        .count(1);
+}
+
+#[test]
+fn domain_hosts_as_string() {
+    let toml = format!("{HOST}{DOMAIN}hosts = \"kms1\"\n");
+    bad(&toml)
+        .at("\"kms1\"", "domains[0].hosts")
+        .says("expected an array")
+        .says("hosts = [")
+        .count(1);
+}
+
+#[test]
+fn wrong_type_in_domain_host_table() {
+    let toml = format!("{HOST}{DOMAIN}hosts = [{{ name = \"kms1.example.com\", ttl = \"1h\" }}]\n");
+    bad(&toml)
+        .at("\"1h\"", "domains[0].hosts[0].ttl")
+        .says("expected an integer")
+        .count(1);
+}
+
+#[test]
+fn prune_as_string() {
+    let toml = format!("{HOST}{DOMAIN}prune = \"no\"\n");
+    bad(&toml)
+        .at("\"no\"", "domains[0].prune")
+        .says("true or false")
+        .count(1);
+}
+
+#[test]
+fn defaults_not_a_table() {
+    let toml = format!("defaults = 5\n{HOST}{DOMAIN}");
+    bad(&toml).at("5", "defaults").says("must be a table");
+}
+
+#[test]
+fn host_without_name() {
+    let toml = format!("[[hosts]]\nport = 1688\n{DOMAIN}");
+    bad(&toml)
+        .at("[[hosts]]", "hosts[0].name")
+        .says("missing required key `name`")
+        // The invalid entry is not reported again as "no [[hosts]] entries".
+        .never("gets no KMS hosts")
+        .count(1);
+}
+
+#[test]
+fn domain_without_name() {
+    let toml = format!("{HOST}[[domains]]\nzone = \"example.com\"\n");
+    bad(&toml)
+        .at("[[domains]]", "domains[0].name")
+        .says("missing required key `name`")
+        .count(1);
+}
