@@ -1,5 +1,5 @@
 //! kmsdns against a real PowerDNS Authoritative (gsqlite3, Lua update policy): the generic
-//! end-to-end tests of plan_apply.rs and dns_engine.rs, and what PowerDNS does differently.
+//! end-to-end tests of plan_apply/ and dns_engine/, and what PowerDNS does differently.
 //!
 //! PowerDNS decides each record of an UPDATE on its own and answers NOERROR while skipping the
 //! records its policy refuses, and it answers a wrong TSIG secret with an *unsigned* error.
@@ -34,7 +34,7 @@ fn pdns_plan_apply_replan_then_nothing_is_sent() {
     crate::plan_apply::plan_apply_replan(&pdns);
 }
 
-/// The builder of dns_engine.rs (key kms-key granted a.example.com and b.example.com).
+/// The builder of dns_engine/ (key kms-key granted a.example.com and b.example.com).
 fn engine_lab() -> ServerBuilder {
     ServerBuilder::new()
         .key("kms-key", "hmac-sha256")
