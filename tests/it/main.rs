@@ -10,6 +10,7 @@ mod layers;
 mod plan_apply;
 mod powerdns;
 mod races;
+mod readme;
 mod relay_selftest;
 mod render;
 mod render_roundtrip;
