@@ -181,6 +181,7 @@ pub async fn import(req: &ImportRequest) -> Result<ImportOutput> {
     for (text, origin) in &req.names {
         wanted.push((domain_of(text)?, origin.clone(), None));
     }
+    let mut transferred: Vec<(Fqdn, String)> = Vec::new();
     for z in &req.zones {
         let zone = Fqdn::parse_domain(z).map_err(|e| usage(format!("--zone {z}: {e}")))?;
         let (_, id, _) = servers.place(&zone).await?;
@@ -189,6 +190,7 @@ pub async fn import(req: &ImportRequest) -> Result<ImportOutput> {
             .await
             .map_err(|e| Error::Runtime(format!("{e} ({})", e.hint())))?;
         tracing::info!(zone = %zone, owners = owners.len(), "zone transferred");
+        transferred.push((zone.clone(), id.clone()));
         for owner in owners {
             let domain = owner.as_str()[KMS_SERVICE.len() + 1..].to_string();
             wanted.push((
@@ -198,12 +200,18 @@ pub async fn import(req: &ImportRequest) -> Result<ImportOutput> {
             ));
         }
     }
+    // The server each transferred zone was read from: no second discovery for its domains.
+    let mut zone_server: HashMap<Fqdn, String> = HashMap::new();
+    zone_server.extend(transferred);
     let mut domains: Vec<ImportDomain> = Vec::new();
     for (name, origin, zone) in wanted {
         if domains.iter().any(|d| d.name == name) {
             continue;
         }
         let placed = match &zone {
+            Some(z) if zone_server.contains_key(z) => {
+                Ok((z.clone(), zone_server[z].clone(), "--zone".to_string()))
+            }
             Some(z) => servers
                 .place(z)
                 .await
