@@ -4,6 +4,7 @@
 //! prints what it returns; everything async runs on the one runtime `crate::run` makes.
 
 pub mod apply;
+pub mod import;
 pub mod keygen;
 pub mod keys;
 pub mod observe;

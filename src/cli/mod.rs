@@ -2,6 +2,7 @@
 //! with an `execute()` that parses flags, calls one `app` function and prints its report.
 
 mod apply;
+mod import;
 mod keygen;
 mod net;
 mod plan;
@@ -75,6 +76,8 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Generate a TSIG key file (BIND format, mode 0600)
     Keygen(keygen::KeygenArgs),
+    /// Write a kmsdns TOML that reproduces the live _vlmcs._tcp records of existing domains
+    Import(import::ImportArgs),
 }
 
 impl GlobalArgs {
@@ -124,6 +127,7 @@ impl Cli {
             Command::Render(args) => render::execute(&self.global, &args),
             Command::Verify(args) => verify::execute(&self.global, &args).await,
             Command::Keygen(args) => keygen::execute(&self.global, &args),
+            Command::Import(args) => import::execute(&self.global, &args).await,
         }
     }
 }

@@ -6,11 +6,13 @@
 //!   nsupdate's `-y` form in the environment
 //! - `transport`: UDP/TCP exchange with retries (RFC 1035 §4.2, RFC 7766)
 //! - `client`: one checked, signed request/reply exchange
+//! - `axfr`: zone transfers, for `import --zone`
 //! - `query`: state reads from an authoritative server
 //! - `discovery`: lookups through a resolver: zone and primary (RFC 2136 §4), addresses, SRV
 //! - `update`: RFC 2136 UPDATE messages with prerequisites
 //! - `resolv`: the system resolver and search list
 
+pub mod axfr;
 pub mod client;
 pub mod discovery;
 pub mod error;

@@ -14,6 +14,7 @@ pub mod pdns;
 pub mod powershell;
 pub mod registry;
 pub mod table;
+pub mod toml;
 
 use crate::model::{DesiredState, Domain, Fqdn, KeySpec, ServerAddress, ServerSpec};
 

@@ -5,6 +5,7 @@ mod dns_engine;
 mod faults;
 mod harness;
 mod harness_selftest;
+mod import;
 mod ipv6;
 mod layers;
 mod plan_apply;

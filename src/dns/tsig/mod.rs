@@ -12,6 +12,7 @@
 //! One concern per file: `key` (secret, key, key names), `error`, `sign` (MAC input and the
 //! TSIG record), `parse` (finding and reading a received TSIG record), `verify`.
 
+mod chain;
 mod error;
 mod key;
 mod parse;
@@ -19,6 +20,7 @@ mod sign;
 mod verify;
 
 pub use super::keyfile::parse_key_file;
+pub use chain::verify_continuation;
 pub use error::{KeyError, TsigError};
 pub use key::{Secret, TsigKey};
 pub use sign::{SignedMessage, sign, sign_reply};

@@ -19,7 +19,7 @@ pub struct SignedMessage {
     pub time_signed: u64,
 }
 
-fn hmac_algorithm(a: TsigAlgorithm) -> hmac::Algorithm {
+pub(super) fn hmac_algorithm(a: TsigAlgorithm) -> hmac::Algorithm {
     match a {
         TsigAlgorithm::HmacSha1 => hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
         TsigAlgorithm::HmacSha256 => hmac::HMAC_SHA256,
