@@ -44,8 +44,9 @@ fn run_job(lab: &Lab, workflow: &Value, name: &str, dir: &Path) -> (String, Stri
     );
     let job = &workflow["jobs"][name];
     let steps = job["steps"].as_sequence().expect("job steps");
-    let summary = dir.join("../summary.md");
-    let output = dir.join("../github_output");
+    // Per job (next to its checkout, not in it), as the runner gives each job its own.
+    let summary = dir.with_extension("step_summary.md");
+    let output = dir.with_extension("github_output");
     let mut ran = 0;
     for step in steps {
         let Some(script) = str_at(step, "run") else {
