@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine: installs the DNS servers and tools the
 # integration tests run (BIND, Knot, PowerDNS with its sqlite backend, dig, nsupdate,
-# named-checkzone, sqlite3, script) when missing, then runs every test. A missing server or
+# named-checkzone, sqlite3, script, systemd-analyze) when missing, then runs every test. A missing server or
 # tool is a test failure, never a skip (in CI and out of it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ declare -A need=(
   [named]=bind9 [named-checkconf]=bind9-utils [named-checkzone]=bind9-utils [tsig-keygen]=bind9-utils
   [dig]=bind9-dnsutils [nsupdate]=bind9-dnsutils [knotd]=knot [knotc]=knot [kdig]=knot-dnsutils
   [pdns_server]=pdns-server [pdnsutil]=pdns-server [zone2sql]=pdns-server [sqlite3]=sqlite3
-  [script]=bsdutils
+  [script]=bsdutils [systemd-analyze]=systemd
 )
 # file → Debian package, for packages without a command (tests/it/harness/pdns.rs reads the schema)
 declare -A need_file=(

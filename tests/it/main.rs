@@ -1,5 +1,6 @@
 //! All integration tests build as one test program (see ../shared/STYLE.md §10).
 
+mod ci_recipes;
 mod config_errors;
 mod dns_engine;
 mod faults;
@@ -17,6 +18,7 @@ mod render;
 mod render_roundtrip;
 mod render_servers;
 mod saved_plans;
+mod systemd_units;
 mod tsig;
 mod tsig_oracle;
 mod verify_ladder;

@@ -114,6 +114,7 @@ fn debian_package(binary: &str) -> &'static str {
         "sqlite3" => "sqlite3",
         "kdig" => "knot-dnsutils",
         "script" => "bsdutils",
+        "systemd-analyze" => "systemd",
         _ => panic!(
             "harness::require({binary:?}): add `{binary}` and its Debian package to \
              debian_package() in tests/it/harness/mod.rs and to `need` in scripts/test.sh"
