@@ -3,6 +3,7 @@
 
 mod apply;
 mod keygen;
+mod markdown;
 mod net;
 mod plan;
 mod render;
