@@ -1,6 +1,7 @@
 //! All integration tests build as one test program (see ../shared/STYLE.md §10).
 
 mod config_errors;
+mod config_schema;
 mod dns_engine;
 mod faults;
 mod harness;
