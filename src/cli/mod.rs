@@ -4,6 +4,7 @@
 mod apply;
 mod import;
 mod keygen;
+mod markdown;
 mod net;
 mod plan;
 mod render;

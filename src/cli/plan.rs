@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::GlobalArgs;
 use super::net::NetArgs;
@@ -12,8 +12,12 @@ use crate::error::{Error, Exit, Result};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// Print the plan as JSON (schema 1, see README)
-    #[arg(long)]
+    /// Output format: text (for a terminal), json (schema 1, see README) or markdown (for a
+    /// pull-request comment or a CI job summary)
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print the plan as JSON: the same as --format json
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
     /// Exit 0 when there are no changes, 2 when changes are pending, 1 on errors
     #[arg(long)]
@@ -24,6 +28,15 @@ pub struct PlanArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub net: NetArgs,
+}
+
+/// What `plan` prints on stdout.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+    Markdown,
 }
 
 pub async fn execute(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit> {
@@ -40,12 +53,15 @@ pub async fn execute(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit> {
         tracing::info!(file = %path.display(), "plan saved");
     }
     let mut out = anstream::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &plan)
-            .map_err(|e| Error::Runtime(format!("cannot write JSON: {e}")))?;
-        writeln!(out)?;
-    } else {
-        super::report::write_plan(&mut out, &plan)?;
+    let format = if args.json { Format::Json } else { args.format };
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &plan)
+                .map_err(|e| Error::Runtime(format!("cannot write JSON: {e}")))?;
+            writeln!(out)?;
+        }
+        Format::Markdown => super::markdown::write_plan(&mut out, &plan)?,
+        Format::Text => super::report::write_plan(&mut out, &plan)?,
     }
     Ok(if plan.has_errors() {
         Exit::Failure

@@ -12,7 +12,8 @@ fn color(c: AnsiColor) -> Style {
     Style::new().fg_color(Some(c.into()))
 }
 
-fn describe_change(from: &SrvRecord, to: &SrvRecord) -> String {
+/// What differs between two versions of a record: `ttl 60 → 3600, port 1688 → 1700`.
+pub(super) fn describe_change(from: &SrvRecord, to: &SrvRecord) -> String {
     let mut parts = Vec::new();
     if from.ttl != to.ttl {
         parts.push(format!("ttl {} → {}", from.ttl, to.ttl));

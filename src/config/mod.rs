@@ -16,6 +16,23 @@ pub use validate::parse_address;
 
 use crate::model::{DesiredState, sha256_hex};
 
+/// The keys each table of the file may hold, as (table, keys): `""` is the top level,
+/// `keys.ID` / `servers.ID` each `[keys.*]` / `[servers.*]` table, `hosts[]` / `domains[]` each
+/// `[[hosts]]` / `[[domains]]` entry and `domains[].hosts[]` a host table inside a domain's
+/// `hosts`. The one list the validator checks keys against; docs/config.schema.json is tested
+/// to name the same keys.
+pub fn known_keys() -> [(&'static str, &'static [&'static str]); 7] {
+    [
+        ("", schema::TOP),
+        ("defaults", schema::DEFAULTS),
+        ("keys.ID", schema::KEY),
+        ("servers.ID", schema::SERVER),
+        ("hosts[]", schema::HOST),
+        ("domains[]", schema::DOMAIN),
+        ("domains[].hosts[]", schema::DOMAIN_HOST),
+    ]
+}
+
 /// Reads and validates a configuration file.
 pub fn load(path: &Path) -> Result<DesiredState, ConfigErrors> {
     let text = std::fs::read_to_string(path).map_err(|e| {

@@ -2,6 +2,7 @@
 
 mod ci_recipes;
 mod config_errors;
+mod config_schema;
 mod dns_engine;
 mod faults;
 mod harness;

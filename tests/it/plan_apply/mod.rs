@@ -2,6 +2,7 @@
 
 mod confirm;
 mod drift;
+mod markdown;
 mod output;
 mod zones;
 
