@@ -11,6 +11,7 @@ use crate::verify::rules::{self, AuthoritativeAnswer, SrvComparison, TargetLooku
 use crate::verify::{
     Check, DomainReport, DomainSpec, VerifyOptions, VerifyReport, probe, workaround,
 };
+pub use crate::verify::{nagios, prometheus};
 
 /// What to verify for every configured domain.
 pub fn specs(desired: &crate::model::DesiredState) -> Vec<DomainSpec> {
@@ -27,10 +28,13 @@ pub async fn verify(domains: &[DomainSpec], opts: &VerifyOptions) -> VerifyRepor
     );
     let mut reports = Vec::new();
     for d in domains {
+        let (checks, records_found) = ladder(&resolver, d, opts).await;
         let mut r = DomainReport {
             domain: d.name.clone(),
             prune: d.desired.as_ref().map(|_| d.prune),
-            checks: ladder(&resolver, d, opts).await,
+            checks,
+            records_found,
+            records_expected: d.desired.as_ref().map(Vec::len),
             workaround: Vec::new(),
         };
         if !r.ok() {
@@ -55,7 +59,13 @@ pub async fn verify(domains: &[DomainSpec], opts: &VerifyOptions) -> VerifyRepor
     }
 }
 
-async fn ladder(resolver: &DnsClient, d: &DomainSpec, opts: &VerifyOptions) -> Vec<Check> {
+/// The checks of one domain, and how many SRV records the resolver returned (`None` when the
+/// lookup failed or was not reached).
+async fn ladder(
+    resolver: &DnsClient,
+    d: &DomainSpec,
+    opts: &VerifyOptions,
+) -> (Vec<Check>, Option<usize>) {
     let mut checks = Vec::new();
     // 1. The resolver answers at all.
     let answered = discovery::probe(resolver, &d.name)
@@ -64,7 +74,7 @@ async fn ladder(resolver: &DnsClient, d: &DomainSpec, opts: &VerifyOptions) -> V
     let reachable = answered.is_ok();
     checks.push(rules::resolver(&resolver.label, answered));
     if !reachable {
-        return checks;
+        return (checks, None);
     }
     // 2. The SRV RRset as clients see it.
     let seen = discovery::lookup_srv(resolver, &d.name.kms_owner())
@@ -72,7 +82,10 @@ async fn ladder(resolver: &DnsClient, d: &DomainSpec, opts: &VerifyOptions) -> V
         .map_err(|e| e.to_string());
     let compared = seen.as_ref().ok().and_then(|s| compare(d, s));
     checks.push(rules::srv(&d.name, &seen, compared.as_ref()));
-    let Ok(seen) = seen else { return checks };
+    let Ok(seen) = seen else {
+        return (checks, None);
+    };
+    let found = Some(seen.len());
     // 2b. Every authoritative server agrees.
     checks.push(authoritative(resolver, d, opts).await);
     // 3 and 4. Each target: names, port, TCP.
@@ -93,11 +106,11 @@ async fn ladder(resolver: &DnsClient, d: &DomainSpec, opts: &VerifyOptions) -> V
         let ok = check.ok;
         checks.push(check);
         if let (true, true, Ok(lookup)) = (ok, opts.connect, &lookup) {
-            let failed = probe::connect_all(&lookup.addrs, rec.port, opts.connect_timeout).await;
-            checks.push(rules::connect(rec, &failed));
+            let attempts = probe::connect_all(&lookup.addrs, rec.port, opts.connect_timeout).await;
+            checks.push(rules::connect(rec, &attempts));
         }
     }
-    checks
+    (checks, found)
 }
 
 /// The SRV RRset seen against the config, judged by the plan's own diff (TTLs aside: a caching

@@ -11,7 +11,9 @@
 //! This module holds the report and the rules ([`rules`]: observations → checks, pure) and
 //! the TCP probe ([`probe`]); `app::verify` gathers the DNS observations and walks the ladder.
 
+pub mod nagios;
 pub mod probe;
+pub mod prometheus;
 pub mod rules;
 
 use std::net::SocketAddr;
@@ -81,6 +83,42 @@ pub struct Check {
     /// Informational lines; they never make a check fail.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub info: Vec<Info>,
+    /// The TCP probe behind a `tcp` check: every address tried and how long it took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<TcpProbe>,
+    /// The client suffix a `suffix` check is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suffix: Option<Fqdn>,
+}
+
+/// The TCP probe of one SRV target (rung 4), as plain data.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TcpProbe {
+    pub target: Fqdn,
+    pub port: u16,
+    pub attempts: Vec<ConnectAttempt>,
+}
+
+impl TcpProbe {
+    /// The slowest successful connect among the target's addresses, in seconds (`None` when
+    /// none succeeded).
+    pub fn max_connect_seconds(&self) -> Option<f64> {
+        self.attempts
+            .iter()
+            .filter(|a| a.error.is_none())
+            .map(|a| a.seconds)
+            .reduce(f64::max)
+    }
+}
+
+/// One TCP connect to one address: how long it took (to success, failure or the time limit).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConnectAttempt {
+    pub address: SocketAddr,
+    pub seconds: f64,
+    /// Why the connect failed; `None` when it succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl Check {
@@ -92,6 +130,8 @@ impl Check {
             class: None,
             fix: None,
             info: Vec::new(),
+            tcp: None,
+            suffix: None,
         }
     }
     pub fn fail(
@@ -107,6 +147,8 @@ impl Check {
             class: Some(class),
             fix: Some(fix.into()),
             info: Vec::new(),
+            tcp: None,
+            suffix: None,
         }
     }
 
@@ -125,6 +167,13 @@ pub struct DomainReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prune: Option<bool>,
     pub checks: Vec<Check>,
+    /// How many `_vlmcs._tcp` SRV records the resolver returned (absent when the lookup
+    /// failed or was not reached).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records_found: Option<usize>,
+    /// How many the config asks for (absent without a config).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records_expected: Option<usize>,
     /// What a client can do by hand meanwhile (only when something failed).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub workaround: Vec<String>,

@@ -1,19 +1,30 @@
 //! The TCP probe of rung 4: can a client open a connection to the KMS host's port? Not DNS:
-//! a plain TCP connect with a time limit.
+//! a plain TCP connect with a time limit, timed.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// Connects to every address on `port`; returns the ones that failed, with why.
-pub async fn connect_all(addrs: &[IpAddr], port: u16, limit: Duration) -> Vec<String> {
-    let mut failed = Vec::new();
+use super::ConnectAttempt;
+
+/// Connects to every address on `port`; returns each attempt with its duration and, when it
+/// failed, why.
+pub async fn connect_all(addrs: &[IpAddr], port: u16, limit: Duration) -> Vec<ConnectAttempt> {
+    let mut attempts = Vec::new();
     for ip in addrs {
-        let sa = SocketAddr::new(*ip, port);
-        match tokio::time::timeout(limit, tokio::net::TcpStream::connect(sa)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => failed.push(format!("{sa}: {e}")),
-            Err(_) => failed.push(format!("{sa}: no answer within {limit:?}")),
-        }
+        let address = SocketAddr::new(*ip, port);
+        let start = Instant::now();
+        let result = tokio::time::timeout(limit, tokio::net::TcpStream::connect(address)).await;
+        let seconds = start.elapsed().as_secs_f64();
+        let error = match result {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some(format!("no answer within {limit:?}")),
+        };
+        attempts.push(ConnectAttempt {
+            address,
+            seconds,
+            error,
+        });
     }
-    failed
+    attempts
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use super::{Check, FailureClass, Info, InfoKind};
+use super::{Check, ConnectAttempt, FailureClass, Info, InfoKind, TcpProbe};
 use crate::model::{Fqdn, SrvRecord};
 
 /// Rung 1: the resolver answers at all. `Err` holds why not.
@@ -308,10 +308,14 @@ pub fn target(
     Check::pass("target", format!("target {target} resolves to {list}"))
 }
 
-/// Rung 4: TCP to every address of the target on the SRV port. `failed` lists the addresses
-/// that did not accept, with why.
-pub fn connect(rec: &SrvRecord, failed: &[String]) -> Check {
-    if failed.is_empty() {
+/// Rung 4: TCP to every address of the target on the SRV port. `attempts` are the probe's
+/// connects; the check carries them (with their durations) as [`TcpProbe`].
+pub fn connect(rec: &SrvRecord, attempts: &[ConnectAttempt]) -> Check {
+    let failed: Vec<String> = attempts
+        .iter()
+        .filter_map(|a| a.error.as_ref().map(|e| format!("{}: {e}", a.address)))
+        .collect();
+    let mut check = if failed.is_empty() {
         Check::pass(
             "tcp",
             format!("target {} accepts TCP on port {}", rec.target, rec.port),
@@ -331,12 +335,18 @@ pub fn connect(rec: &SrvRecord, failed: &[String]) -> Check {
                 rec.port, rec.target
             ),
         )
-    }
+    };
+    check.tcp = Some(TcpProbe {
+        target: rec.target.clone(),
+        port: rec.port,
+        attempts: attempts.to_vec(),
+    });
+    check
 }
 
 /// Rung 5: a DNS suffix clients search has `_vlmcs._tcp` records.
 pub fn suffix(suffix: &Fqdn, found: &Result<Vec<SrvRecord>, String>) -> Check {
-    match found {
+    let mut check = match found {
         Ok(records) if !records.is_empty() => {
             Check::pass("suffix", format!("suffix {suffix} has _vlmcs._tcp records"))
         }
@@ -358,5 +368,7 @@ pub fn suffix(suffix: &Fqdn, found: &Result<Vec<SrvRecord>, String>) -> Check {
             format!("cannot look up {}: {e}", suffix.kms_owner()),
             "check the client's DNS server (ipconfig /all) and that it answers",
         ),
-    }
+    };
+    check.suffix = Some(suffix.clone());
+    check
 }

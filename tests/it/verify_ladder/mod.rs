@@ -1,6 +1,7 @@
 //! `kmsdns verify` against a real named and a loopback TCP listener standing in for a KMS host
 //! (issue 6): a healthy domain passes every rung; each failure class is recognised.
 
+mod monitoring;
 mod plan_agreement;
 mod rungs;
 
