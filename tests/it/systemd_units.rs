@@ -76,7 +76,7 @@ fn the_units_pass_systemd_analyze_verify_and_a_security_review() {
     let dir = tempfile::tempdir().unwrap();
     for name in UNITS {
         let text = std::fs::read_to_string(unit_path(name)).unwrap();
-        let text = text.replace(BIN, env!("CARGO_BIN_EXE_kmsdns"));
+        let text = text.replace(BIN, &crate::harness::cli::binary().display().to_string());
         std::fs::write(dir.path().join(name), text).unwrap();
     }
     let files: Vec<PathBuf> = UNITS.iter().map(|u| dir.path().join(u)).collect();
@@ -171,7 +171,7 @@ fn the_drift_command_fails_on_drift_and_passes_once_applied() {
         .map(|a| a.replace(CONFIG, config_path.to_str().unwrap()))
         .collect();
     let run = || {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kmsdns"));
+        let mut cmd = Command::new(crate::harness::cli::binary().display().to_string());
         cmd.env_clear().args(&args).current_dir("/");
         for line in std::fs::read_to_string(&env_file).unwrap().lines() {
             let (k, v) = line.split_once('=').unwrap();

@@ -93,10 +93,10 @@ impl Lab {
         script: &str,
         env: &BTreeMap<String, String>,
     ) -> Output {
-        let script = markdown_or_json(script);
         let file = self.root.path().join("step.sh");
-        std::fs::write(&file, &script).unwrap();
-        let bin_dir = Path::new(env!("CARGO_BIN_EXE_kmsdns")).parent().unwrap();
+        std::fs::write(&file, script).unwrap();
+        let bin = crate::harness::cli::kmsdns_std();
+        let bin_dir = Path::new(bin.get_program()).parent().unwrap();
         let path = format!(
             "{}:{}:/usr/local/bin:/usr/bin:/bin",
             self.shim_dir.display(),
@@ -165,34 +165,16 @@ fn write_shim(path: &Path, log: &Path) {
     use std::os::unix::fs::PermissionsExt;
     let shim = format!(
         "#!/bin/bash\nrc=0\n'{bin}' \"$@\" || rc=$?\nprintf '%s\\t%s\\n' \"$rc\" \"$*\" >> '{log}'\nexit \"$rc\"\n",
-        bin = env!("CARGO_BIN_EXE_kmsdns"),
+        bin = crate::harness::cli::binary().display(),
         log = log.display()
     );
     std::fs::write(path, shim).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-/// TEMPORARY, until `kmsdns plan --format markdown` lands on this branch (another branch adds
-/// it): the recipes already call it; while `kmsdns plan --help` does not list `--format`, the
-/// recipes' commands run with `--json` in its place (the same plan, printed as JSON). Remove
-/// this function and its call in [`Lab::bash`] once markdown is merged.
-fn markdown_or_json(script: &str) -> String {
-    let help = crate::harness::cli::kmsdns_std()
-        .args(["plan", "--help"])
-        .output()
-        .unwrap();
-    assert!(help.status.success());
-    if String::from_utf8_lossy(&help.stdout).contains("--format") {
-        script.to_owned()
-    } else {
-        script.replace("--format markdown", "--json")
-    }
-}
-
-/// The plan command every recipe runs, as the shim logs it (after [`markdown_or_json`]).
+/// The plan command every recipe runs, as the shim logs it.
 pub(crate) fn is_saved_plan(args: &str) -> bool {
     args == "plan --detailed-exitcode --format markdown --out plan.json"
-        || args == "plan --detailed-exitcode --json --out plan.json"
 }
 
 /// Reads a saved plan and returns how many changes it holds.

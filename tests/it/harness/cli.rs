@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The `kmsdns` binary cargo built for this test run.
-fn binary() -> &'static Path {
+pub fn binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_kmsdns"))
 }
 
