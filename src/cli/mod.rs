@@ -2,7 +2,9 @@
 //! with an `execute()` that parses flags, calls one `app` function and prints its report.
 
 mod apply;
+mod completions;
 mod keygen;
+mod man;
 mod net;
 mod plan;
 mod render;
@@ -19,7 +21,7 @@ use crate::error::{Exit, Result};
 #[derive(Debug, Parser)]
 #[command(
     name = "kmsdns",
-    version,
+    version = env!("KMSDNS_VERSION"),
     about = "Keep the DNS records of Microsoft KMS activation (_vlmcs._tcp SRV) equal to a TOML file",
     long_about = None,
     after_help = "Exit codes: 0 success, 1 DNS or runtime failure, 2 changes pending (plan --detailed-exitcode), 3 usage or configuration error.\n\nTime bound: one exchange with a server (a read, an UPDATE) takes at most (retries + 1) × timeout, both per server in the config (defaults: retries = 2, timeout = \"3s\", at most 60s). A server that does not answer costs a zone at most one exchange in plan and two in apply (the UPDATE and one read to settle its outcome); zones on other servers carry on meanwhile."
@@ -75,6 +77,10 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Generate a TSIG key file (BIND format, mode 0600)
     Keygen(keygen::KeygenArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff), or write every page with --out-dir
+    Man(man::ManArgs),
 }
 
 impl GlobalArgs {
@@ -124,6 +130,8 @@ impl Cli {
             Command::Render(args) => render::execute(&self.global, &args),
             Command::Verify(args) => verify::execute(&self.global, &args).await,
             Command::Keygen(args) => keygen::execute(&self.global, &args),
+            Command::Completions(args) => completions::execute(&self.global, &args),
+            Command::Man(args) => man::execute(&self.global, &args),
         }
     }
 }

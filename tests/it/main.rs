@@ -7,6 +7,7 @@ mod harness;
 mod harness_selftest;
 mod ipv6;
 mod layers;
+mod packaging;
 mod plan_apply;
 mod powerdns;
 mod races;

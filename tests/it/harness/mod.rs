@@ -114,6 +114,11 @@ fn debian_package(binary: &str) -> &'static str {
         "sqlite3" => "sqlite3",
         "kdig" => "knot-dnsutils",
         "script" => "bsdutils",
+        "bash" => "bash",
+        "groff" => "groff-base",
+        "zsh" => "zsh",
+        "fish" => "fish",
+        "git" => "git",
         _ => panic!(
             "harness::require({binary:?}): add `{binary}` and its Debian package to \
              debian_package() in tests/it/harness/mod.rs and to `need` in scripts/test.sh"
