@@ -26,13 +26,17 @@ use crate::error::{Exit, Result};
     long_about = None,
     after_help = "Exit codes: 0 success, 1 DNS or runtime failure, 2 changes pending (plan --detailed-exitcode), 3 usage or configuration error.\n\nTime bound: one exchange with a server (a read, an UPDATE) takes at most (retries + 1) × timeout, both per server in the config (defaults: retries = 2, timeout = \"3s\", at most 60s). A server that does not answer costs a zone at most one exchange in plan and two in apply (the UPDATE and one read to settle its outcome); zones on other servers carry on meanwhile."
 )]
+/// The command line: global options and one subcommand.
 pub struct Cli {
+    /// Options every subcommand takes.
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// Options every subcommand takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// The configuration file
@@ -55,6 +59,8 @@ pub struct GlobalArgs {
     pub color: ColorWhen,
 }
 
+/// `--color`: when to use colours (`auto`: on a terminal unless NO_COLOR is set). The
+/// variants carry no doc comments on purpose: clap would print them as help for each value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorWhen {
     Auto,
@@ -62,6 +68,7 @@ pub enum ColorWhen {
     Never,
 }
 
+/// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the configuration file and show the SRV records it asks for
