@@ -12,6 +12,7 @@ declare -A need=(
   [dig]=bind9-dnsutils [nsupdate]=bind9-dnsutils [knotd]=knot [knotc]=knot [kdig]=knot-dnsutils
   [pdns_server]=pdns-server [pdnsutil]=pdns-server [zone2sql]=pdns-server [sqlite3]=sqlite3
   [script]=bsdutils [systemd-analyze]=systemd
+  [bash]=bash [groff]=groff-base [zsh]=zsh [fish]=fish [git]=git
 )
 # file → Debian package, for packages without a command (tests/it/harness/pdns.rs reads the schema)
 declare -A need_file=(
@@ -38,3 +39,5 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/nul
 fi
 export PATH="$PATH:/usr/sbin:/sbin"
 cargo test --locked --all-targets "$@"
+# --all-targets builds no doc tests: run them on their own.
+cargo test --locked --doc

@@ -1,4 +1,5 @@
 //! Top-level errors and the exit-code contract (documented in README.md).
+#![warn(missing_docs)]
 
 use std::process::ExitCode;
 
@@ -18,6 +19,7 @@ pub enum Exit {
 }
 
 impl Exit {
+    /// The process exit status.
     pub fn code(self) -> u8 {
         match self {
             Exit::Success => 0,
@@ -37,15 +39,24 @@ impl From<Exit> for ExitCode {
 /// An error that ends a command.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The configuration file is invalid: every error, with file:line:col (exit 3).
     #[error("{0}")]
     Config(#[from] Box<ConfigErrors>),
+    /// Bad flags or a refused operation; nothing was sent (exit 3).
     #[error("{message}")]
-    Usage { message: String },
+    Usage {
+        /// What was wrong and what to do.
+        message: String,
+    },
+    /// A DNS or runtime failure, already worded for the user (exit 1).
     #[error("{0}")]
     Runtime(String),
+    /// An I/O error on a file or a resource (exit 1).
     #[error("{context}: {source}")]
     Io {
+        /// What was being done ("cannot read plan.json").
         context: String,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
@@ -67,6 +78,7 @@ impl From<std::io::Error> for Error {
 }
 
 impl Error {
+    /// The exit code this error ends the process with.
     pub fn exit(&self) -> Exit {
         match self {
             Error::Config(_) | Error::Usage { .. } => Exit::Usage,
@@ -80,4 +92,5 @@ impl Error {
     }
 }
 
+/// The result type of `app` and `cli`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

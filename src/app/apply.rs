@@ -21,8 +21,11 @@ pub enum ZoneOutcome {
     /// afterwards (another writer's change may be in it too); `notes` say what happened to a
     /// reply that could not be trusted.
     Applied {
+        /// Record changes (adds, changes, deletes) the UPDATE carried.
         changes: usize,
+        /// The zone's SOA serial read after the update, when it could be read.
         serial: Option<u32>,
+        /// What happened to a reply that could not be trusted (warnings), if anything.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         notes: Vec<String>,
     },
@@ -35,8 +38,11 @@ pub enum ZoneOutcome {
 /// The outcome of one zone with its name and server.
 #[derive(Clone, Debug, Serialize)]
 pub struct ZoneReport {
+    /// The zone.
     pub zone: Fqdn,
+    /// The server's label: `id (address)` or `mname (address)`.
     pub server: String,
+    /// What happened (serialised flat, with a `status` field).
     #[serde(flatten)]
     pub outcome: ZoneOutcome,
 }

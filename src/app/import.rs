@@ -30,7 +30,9 @@ pub struct ImportRequest {
     pub zones: Vec<String>,
     /// Read everything here instead of each zone's primary.
     pub server: Option<SocketAddr>,
+    /// A BIND key file that signs the reads and the transfer (written into the config).
     pub key_file: Option<PathBuf>,
+    /// Resolver and port for finding each zone's primary when `server` is not given.
     pub net: NetOptions,
 }
 

@@ -2,6 +2,7 @@
 //! `verify`, `render`, `keygen`. The glue between the pure core (`config`, `plan`, `render`,
 //! `verify` rules) and the wire (`dns`). The CLI calls one function here per command and
 //! prints what it returns; everything async runs on the one runtime `crate::run` makes.
+#![warn(missing_docs)]
 
 pub mod apply;
 pub mod import;
@@ -40,6 +41,7 @@ pub struct NetOptions {
     /// Zones read or updated at the same time on one server (a slow or dead server holds
     /// only its own zones back); [`MAX_IN_FLIGHT`] over all servers.
     pub concurrency: usize,
+    /// The clock TSIG signs with (its time signed) — the system clock by default.
     pub clock: Clock,
 }
 

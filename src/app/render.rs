@@ -12,19 +12,28 @@ use crate::render::{self, Rendered, ZoneGroup};
 /// The output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// `bind`: zone-file lines.
     Bind,
+    /// `knot`: Knot DNS key and ACL configuration.
     Knot,
+    /// `named-conf`: the key include and per-zone `update-policy` grants.
     NamedConf,
+    /// `nsupdate`: a script for `nsupdate -k KEYFILE`.
     Nsupdate,
+    /// `pdns`: PowerDNS update-policy Lua script and pdnsutil lines.
     Pdns,
+    /// `powershell`: Microsoft DNS `*-DnsServerResourceRecord` commands.
     Powershell,
+    /// `registry`: a `.reg` file per KMS host.
     Registry,
+    /// `table`: domain → zone → server → targets, for reviews.
     Table,
 }
 
 /// What to render and how.
 #[derive(Clone, Debug)]
 pub struct RenderRequest {
+    /// The output format.
     pub format: Format,
     /// Only this zone.
     pub zone: Option<String>,

@@ -15,21 +15,29 @@ use crate::plan::Plan;
 /// One name server's answer while waiting for a new serial.
 #[derive(Clone, Debug, Serialize)]
 pub struct NsSync {
+    /// The name server (an NS target of the zone).
     pub ns: Fqdn,
+    /// The address asked, when the name resolved.
     pub address: Option<std::net::SocketAddr>,
+    /// The last SOA serial it served, if it answered.
     pub serial: Option<u32>,
+    /// True once it serves the new serial (or a later one).
     pub in_sync: bool,
 }
 
 /// The result of `--wait` for one applied zone.
 #[derive(Clone, Debug, Serialize)]
 pub struct ZoneSync {
+    /// The applied zone.
     pub zone: Fqdn,
+    /// The serial read back after the update, which every NS must reach.
     pub serial: u32,
+    /// Each name server's state, or why the NS set could not be found.
     pub servers: std::result::Result<Vec<NsSync>, Problem>,
 }
 
 impl ZoneSync {
+    /// True when every name server serves the new serial.
     pub fn ok(&self) -> bool {
         self.servers
             .as_ref()

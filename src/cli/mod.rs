@@ -2,8 +2,10 @@
 //! with an `execute()` that parses flags, calls one `app` function and prints its report.
 
 mod apply;
+mod completions;
 mod import;
 mod keygen;
+mod man;
 mod markdown;
 mod net;
 mod plan;
@@ -21,18 +23,22 @@ use crate::error::{Exit, Result};
 #[derive(Debug, Parser)]
 #[command(
     name = "kmsdns",
-    version,
+    version = env!("KMSDNS_VERSION"),
     about = "Keep the DNS records of Microsoft KMS activation (_vlmcs._tcp SRV) equal to a TOML file",
     long_about = None,
     after_help = "Exit codes: 0 success, 1 DNS or runtime failure, 2 changes pending (plan --detailed-exitcode), 3 usage or configuration error.\n\nTime bound: one exchange with a server (a read, an UPDATE) takes at most (retries + 1) × timeout, both per server in the config (defaults: retries = 2, timeout = \"3s\", at most 60s). A server that does not answer costs a zone at most one exchange in plan and two in apply (the UPDATE and one read to settle its outcome); zones on other servers carry on meanwhile."
 )]
+/// The command line: global options and one subcommand.
 pub struct Cli {
+    /// Options every subcommand takes.
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// Options every subcommand takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// The configuration file
@@ -55,6 +61,8 @@ pub struct GlobalArgs {
     pub color: ColorWhen,
 }
 
+/// `--color`: when to use colours (`auto`: on a terminal unless NO_COLOR is set). The
+/// variants carry no doc comments on purpose: clap would print them as help for each value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorWhen {
     Auto,
@@ -62,6 +70,7 @@ pub enum ColorWhen {
     Never,
 }
 
+/// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the configuration file and show the SRV records it asks for
@@ -79,6 +88,10 @@ pub enum Command {
     Keygen(keygen::KeygenArgs),
     /// Write a kmsdns TOML that reproduces the live _vlmcs._tcp records of existing domains
     Import(import::ImportArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff), or write every page with --out-dir
+    Man(man::ManArgs),
 }
 
 impl GlobalArgs {
@@ -129,6 +142,8 @@ impl Cli {
             Command::Verify(args) => verify::execute(&self.global, &args).await,
             Command::Keygen(args) => keygen::execute(&self.global, &args),
             Command::Import(args) => import::execute(&self.global, &args).await,
+            Command::Completions(args) => completions::execute(&self.global, &args),
+            Command::Man(args) => man::execute(&self.global, &args),
         }
     }
 }

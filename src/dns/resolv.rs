@@ -12,7 +12,9 @@ use crate::model::Fqdn;
 /// What resolv.conf says.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ResolvConf {
+    /// The `nameserver` lines, in order, on port 53.
     pub nameservers: Vec<SocketAddr>,
+    /// The `search` (or `domain`) list.
     pub search: Vec<Fqdn>,
 }
 
@@ -42,6 +44,7 @@ impl ResolvConf {
         }
     }
 
+    /// Reads and parses the file at `path` (usually /etc/resolv.conf).
     pub fn load(path: &Path) -> std::io::Result<Self> {
         Ok(Self::parse_bytes(&std::fs::read(path)?))
     }

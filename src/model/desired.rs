@@ -14,10 +14,15 @@ use super::{Fqdn, SrvRecord, Transport, TsigAlgorithm};
 /// The default values the file's `[defaults]` table may override.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Defaults {
+    /// TTL of the records, in seconds (default 3600).
     pub ttl: u32,
+    /// Port the KMS hosts listen on (default 1688).
     pub port: u16,
+    /// SRV priority (default 0; lower is tried first).
     pub priority: u16,
+    /// SRV weight among equal priorities (default 0).
     pub weight: u16,
+    /// Whether targets the file does not list are deleted (default true).
     pub prune: bool,
     /// Key id (a `[keys.*]` table name) for servers discovered from the zone's SOA.
     pub key: Option<String>,
@@ -57,6 +62,7 @@ pub struct KeySpec {
     pub id: String,
     /// The TSIG key name on the wire (defaults to `id`).
     pub name: String,
+    /// Where the secret comes from.
     pub source: KeySource,
     /// Required for `secret_env` (default hmac-sha256); for key files, when given, it must
     /// match the file.
@@ -66,8 +72,15 @@ pub struct KeySpec {
 /// How to reach a server: an address, or a name resolved when needed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum ServerAddress {
+    /// An IP address and port.
     Socket(SocketAddr),
-    Name { host: Fqdn, port: u16 },
+    /// A host name, resolved through the resolver when needed, and a port.
+    Name {
+        /// The server's host name.
+        host: Fqdn,
+        /// The port.
+        port: u16,
+    },
 }
 
 impl ServerAddress {
@@ -79,6 +92,7 @@ impl ServerAddress {
         }
     }
 
+    /// The port.
     pub fn port(&self) -> u16 {
         match self {
             ServerAddress::Socket(a) => a.port(),
@@ -99,10 +113,13 @@ impl fmt::Display for ServerAddress {
 /// A `[servers.<id>]` table: where updates and state reads go.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ServerSpec {
+    /// The table name (`[servers.<id>]`).
     pub id: String,
+    /// Where the server is.
     pub address: ServerAddress,
     /// Key id; `None` falls back to `[defaults].key`, and with neither, messages go unsigned.
     pub key: Option<String>,
+    /// UDP (with TCP fallback) or TCP only.
     pub transport: Transport,
     /// Per try; at most [`super::MAX_TIMEOUT`].
     pub timeout: Duration,
@@ -113,16 +130,22 @@ pub struct ServerSpec {
 /// A `[[hosts]]` entry with defaults applied.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Host {
+    /// The KMS host name, the SRV target.
     pub name: Fqdn,
+    /// The port it listens on.
     pub port: u16,
+    /// SRV priority.
     pub priority: u16,
+    /// SRV weight.
     pub weight: u16,
+    /// TTL of its records, in seconds.
     pub ttl: u32,
 }
 
 /// A `[[domains]]` entry: a DNS domain whose clients must find the KMS hosts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Domain {
+    /// The client DNS domain (the records go at `_vlmcs._tcp.<name>`).
     pub name: Fqdn,
     /// The desired `_vlmcs._tcp.<name>` records, sorted by target.
     pub records: Vec<SrvRecord>,
@@ -130,6 +153,7 @@ pub struct Domain {
     pub zone: Option<Fqdn>,
     /// Server id; `None` = the zone's primary from the SOA MNAME.
     pub server: Option<String>,
+    /// Whether targets the file does not list are deleted (`false`: kept and reported).
     pub prune: bool,
 }
 
@@ -147,10 +171,15 @@ pub struct DesiredState {
     pub path: PathBuf,
     /// SHA-256 of the file's text (hex), recorded in saved plans.
     pub sha256: String,
+    /// The `[defaults]` table, with built-in defaults for what it leaves out.
     pub defaults: Defaults,
+    /// The `[keys.*]` tables, by id.
     pub keys: BTreeMap<String, KeySpec>,
+    /// The `[servers.*]` tables, by id.
     pub servers: BTreeMap<String, ServerSpec>,
+    /// The `[[hosts]]` entries: the KMS hosts, in file order.
     pub hosts: Vec<Host>,
+    /// The `[[domains]]` entries, in file order.
     pub domains: Vec<Domain>,
     /// DNS suffixes clients search (for `verify`); empty = read resolv.conf.
     pub client_suffixes: Vec<Fqdn>,

@@ -1,5 +1,6 @@
 //! Pure values shared by every layer: names, SRV records, the desired and the observed
 //! state. Nothing here does I/O.
+#![warn(missing_docs)]
 
 mod desired;
 mod name;

@@ -28,24 +28,38 @@ pub struct Fqdn(String);
 /// Why a string is not an acceptable DNS name.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
+    /// The input is empty.
     #[error("the name is empty")]
     Empty,
+    /// An IP address where a name is needed.
     #[error("`{0}` is an IP address, but a host name is needed here")]
     IpAddress(String),
+    /// A label longer than 63 octets.
     #[error("label `{label}` is {len} octets long; RFC 1035 allows at most 63")]
-    LabelTooLong { label: String, len: usize },
+    LabelTooLong {
+        /// The label.
+        label: String,
+        /// Its length in octets.
+        len: usize,
+    },
+    /// Two dots in a row, or a leading dot.
     #[error("the name has an empty label (two dots in a row, or a leading dot)")]
     EmptyLabel,
+    /// Longer than 255 octets in wire form (the length).
     #[error("the name is {0} octets long on the wire; RFC 1035 allows at most 255")]
     NameTooLong(usize),
+    /// A label with a character other than a letter, digit or hyphen.
     #[error(
         "label `{0}` has a character other than letters, digits and hyphen (RFC 1035 host names)"
     )]
     BadCharacter(String),
+    /// A label that starts or ends with a hyphen.
     #[error("label `{0}` starts or ends with a hyphen")]
     Hyphen(String),
+    /// One label only where a fully qualified name is needed.
     #[error("`{0}` is a single label; a fully qualified name is needed here")]
     SingleLabel(String),
+    /// An internationalised name IDNA cannot convert.
     #[error("the internationalised name `{0}` cannot be converted to an A-label (IDNA)")]
     Idna(String),
 }
@@ -53,6 +67,26 @@ pub enum NameError {
 impl Fqdn {
     /// Parses a domain name (a client DNS domain or zone): letters, digits and hyphens per
     /// label, IDN input converted to its A-label, trailing dot optional.
+    ///
+    /// ```
+    /// use kmsdns::model::{Fqdn, NameError};
+    ///
+    /// let d = Fqdn::parse_domain("Corp.Example.COM.").unwrap();
+    /// assert_eq!(d.as_str(), "corp.example.com"); // lowercase, no trailing dot
+    /// assert_eq!(d.to_string(), "corp.example.com."); // displayed absolute
+    /// assert_eq!(d.kms_owner().to_string(), "_vlmcs._tcp.corp.example.com.");
+    ///
+    /// // Internationalised names are kept as their A-label.
+    /// let idn = Fqdn::parse_domain("bücher.example").unwrap();
+    /// assert_eq!(idn.as_str(), "xn--bcher-kva.example");
+    ///
+    /// assert_eq!(Fqdn::parse_domain("a..example"), Err(NameError::EmptyLabel));
+    /// assert!(matches!(Fqdn::parse_domain("-corp.example"), Err(NameError::Hyphen(_))));
+    /// assert!(matches!(Fqdn::parse_domain("192.0.2.1"), Err(NameError::IpAddress(_))));
+    /// // A single label is a valid domain (a lab's `corp`), but not an SRV target.
+    /// assert!(Fqdn::parse_domain("corp").is_ok());
+    /// assert!(matches!(Fqdn::parse_host("corp"), Err(NameError::SingleLabel(_))));
+    /// ```
     pub fn parse_domain(input: &str) -> Result<Self, NameError> {
         Self::parse(input, false)
     }
@@ -174,6 +208,16 @@ impl Fqdn {
 /// Checks and normalises a TSIG key name (the one validator for config, key files, the
 /// environment and `keygen`): letters, digits, `-`, `_` and dots, labels of 1–63 octets, at
 /// most 255 octets on the wire. Returns it lowercased, without the trailing dot.
+///
+/// ```
+/// use kmsdns::model::parse_key_name;
+///
+/// assert_eq!(parse_key_name("KMS-Update.").unwrap(), "kms-update");
+/// assert_eq!(parse_key_name("tsig_key.example").unwrap(), "tsig_key.example");
+/// // The error says what is wrong, for the config diagnostics.
+/// assert!(parse_key_name("").is_err());
+/// assert!(parse_key_name("bad key").is_err());
+/// ```
 pub fn parse_key_name(input: &str) -> Result<String, String> {
     let name = input.trim();
     let bare = name.strip_suffix('.').unwrap_or(name);

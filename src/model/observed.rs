@@ -10,7 +10,9 @@ use super::{Fqdn, SrvRecord, Transport};
 /// An error with the fix, for output.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
+    /// What went wrong.
     pub message: String,
+    /// What to do about it.
     pub hint: String,
 }
 
@@ -22,10 +24,13 @@ pub struct ServerTarget {
     /// from the SOA.
     #[serde(rename = "server")]
     pub label: String,
+    /// The address updates and reads go to.
     #[serde(rename = "server_address")]
     pub address: SocketAddr,
+    /// True when found from the SOA MNAME rather than configured.
     #[serde(rename = "server_discovered")]
     pub discovered: bool,
+    /// UDP (with TCP fallback) or TCP only.
     pub transport: Transport,
     /// Per try, in milliseconds.
     pub timeout_ms: u64,
@@ -38,8 +43,11 @@ pub struct ServerTarget {
 /// One zone and its server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ZoneTarget {
+    /// The zone (its apex).
     pub zone: Fqdn,
+    /// True when found from the SOA rather than configured.
     pub zone_discovered: bool,
+    /// The server that takes the zone's updates.
     #[serde(flatten)]
     pub server: ServerTarget,
 }
@@ -49,12 +57,14 @@ pub struct ZoneTarget {
 pub struct ObservedRrset {
     /// The configured domain.
     pub domain: Fqdn,
+    /// The records read at `_vlmcs._tcp.<domain>`.
     pub records: Vec<SrvRecord>,
 }
 
 /// What one zone's server holds for the managed domains of that zone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObservedZone {
+    /// The zone and its server.
     pub target: ZoneTarget,
     /// The managed domains of this zone, in configuration order.
     pub domains: Vec<Fqdn>,
@@ -67,7 +77,9 @@ pub struct ObservedZone {
 /// A domain that could not be placed in a zone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DomainProblem {
+    /// The configured domain.
     pub domain: Fqdn,
+    /// Why it could not be placed.
     #[serde(flatten)]
     pub problem: Problem,
 }
@@ -75,6 +87,8 @@ pub struct DomainProblem {
 /// The live state of every configured domain, zone by zone.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObservedState {
+    /// The zones read, in order of first domain.
     pub zones: Vec<ObservedZone>,
+    /// Domains whose zone or server could not be found.
     pub failed_domains: Vec<DomainProblem>,
 }

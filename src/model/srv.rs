@@ -9,10 +9,15 @@ use super::Fqdn;
 /// One SRV record of a `_vlmcs._tcp` RRset (RFC 2782), with its TTL.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SrvRecord {
+    /// The KMS host (an absolute host name).
     pub target: Fqdn,
+    /// The TCP port clients connect to.
     pub port: u16,
+    /// Priority: clients try the lowest first.
     pub priority: u16,
+    /// Weight: relative share among records of the same priority.
     pub weight: u16,
+    /// Time to live, in seconds.
     pub ttl: u32,
 }
 
@@ -49,12 +54,16 @@ impl fmt::Display for SrvRecord {
 pub enum TsigAlgorithm {
     /// Still listed by RFC 8945 but only for interoperability with old servers.
     HmacSha1,
+    /// HMAC-SHA256, the default.
     HmacSha256,
+    /// HMAC-SHA384.
     HmacSha384,
+    /// HMAC-SHA512.
     HmacSha512,
 }
 
 impl TsigAlgorithm {
+    /// Every algorithm, the preferred ones first.
     pub const ALL: [TsigAlgorithm; 4] = [
         TsigAlgorithm::HmacSha256,
         TsigAlgorithm::HmacSha384,
@@ -88,6 +97,7 @@ impl TsigAlgorithm {
         }
     }
 
+    /// True for hmac-sha1, accepted only for old keys.
     pub fn is_legacy(self) -> bool {
         self == TsigAlgorithm::HmacSha1
     }
@@ -137,14 +147,18 @@ impl fmt::Display for Transport {
 /// The changes to one `_vlmcs._tcp.<domain>` RRset, with the state they were planned from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RrsetChange {
+    /// The owner name, `_vlmcs._tcp.<domain>`.
     pub owner: Fqdn,
     /// The records read from the primary when the change was planned (the prerequisite).
     pub seen: Vec<SrvRecord>,
+    /// Records to delete.
     pub delete: Vec<SrvRecord>,
+    /// Records to add.
     pub add: Vec<SrvRecord>,
 }
 
 impl RrsetChange {
+    /// True when there is nothing to delete or add.
     pub fn is_empty(&self) -> bool {
         self.delete.is_empty() && self.add.is_empty()
     }

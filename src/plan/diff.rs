@@ -9,15 +9,21 @@ use crate::model::{Fqdn, RrsetChange, SrvRecord};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "lowercase")]
 pub enum Change {
+    /// A record to add.
     Add {
+        /// The record.
         record: SrvRecord,
     },
+    /// A record to delete.
     Delete {
+        /// The record.
         record: SrvRecord,
     },
     /// Same target, other TTL, priority, weight or port.
     Change {
+        /// The record as read.
         from: SrvRecord,
+        /// The record as the config asks for it.
         to: SrvRecord,
     },
 }
@@ -39,9 +45,13 @@ pub struct TtlKept {
 /// The diff of one RRset.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RrsetDiff {
+    /// The owner name, `_vlmcs._tcp.<domain>`.
     pub owner: Fqdn,
+    /// The records read from the server (the UPDATE's prerequisite).
     pub current: Vec<SrvRecord>,
+    /// The records the config asks for.
     pub desired: Vec<SrvRecord>,
+    /// The changes, ordered by target.
     pub changes: Vec<Change>,
     /// Targets present but not in the config, kept because `prune = false`.
     pub unmanaged: Vec<SrvRecord>,
@@ -86,6 +96,39 @@ impl RrsetDiff {
 /// RRset is added or changed: the foreign writer set that TTL, and sending ours would only
 /// flip it back and forth. When something else is added or changed anyway, that add sets the
 /// RRset's TTL to ours, so the TTL changes stay planned as `Change`s.
+///
+/// ```
+/// use kmsdns::model::{Fqdn, SrvRecord};
+/// use kmsdns::plan::{Change, diff_rrset};
+///
+/// let srv = |target: &str, priority: u16, ttl: u32| SrvRecord {
+///     target: Fqdn::parse_host(target).unwrap(),
+///     port: 1688,
+///     priority,
+///     weight: 0,
+///     ttl,
+/// };
+/// let owner = Fqdn::parse_domain("corp.example.com").unwrap().kms_owner();
+/// let current = [srv("kms1.example.com", 0, 60), srv("rogue.example.com", 0, 3600)];
+/// let desired = [srv("kms1.example.com", 0, 3600), srv("kms2.example.com", 10, 3600)];
+///
+/// // prune = true: the TTL is fixed, the missing target added, the foreign one deleted.
+/// let diff = diff_rrset(&owner, &current, &desired, true);
+/// assert_eq!(
+///     diff.changes,
+///     vec![
+///         Change::Change { from: current[0].clone(), to: desired[0].clone() },
+///         Change::Add { record: desired[1].clone() },
+///         Change::Delete { record: current[1].clone() },
+///     ]
+/// );
+/// assert!(diff.unmanaged.is_empty());
+///
+/// // prune = false: the foreign target stays and is listed as unmanaged.
+/// let kept = diff_rrset(&owner, &current, &desired, false);
+/// assert_eq!(kept.unmanaged, vec![current[1].clone()]);
+/// assert!(!kept.changes.iter().any(|c| matches!(c, Change::Delete { .. })));
+/// ```
 pub fn diff_rrset(
     owner: &Fqdn,
     current: &[SrvRecord],

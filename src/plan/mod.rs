@@ -2,6 +2,7 @@
 //! per RRset: the records read, the records wanted, the ordered changes). Pure: [`diff`] of
 //! the desired against the observed state. Every output format is a separate reader of it;
 //! `app::apply` sends it.
+#![warn(missing_docs)]
 
 mod diff;
 pub mod saved;
@@ -20,8 +21,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// The plan of one zone: one UPDATE at most.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ZonePlan {
+    /// The zone and the server the UPDATE goes to (serialised flat).
     #[serde(flatten)]
     pub target: ZoneTarget,
+    /// One diff per managed `_vlmcs._tcp` RRset of the zone.
     pub rrsets: Vec<RrsetDiff>,
     /// Reading the zone's state failed: nothing can be planned for it.
     pub error: Option<Problem>,
@@ -42,18 +45,24 @@ impl ZonePlan {
 /// Counts for the summary line.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
+    /// Records to add.
     pub add: usize,
+    /// Records to change in place (same target).
     pub change: usize,
+    /// Records to delete.
     pub delete: usize,
 }
 
 /// The whole plan.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
+    /// The plan schema version, [`SCHEMA_VERSION`].
     pub schema: u32,
+    /// The version of kmsdns that made the plan.
     pub kmsdns_version: String,
     /// The configuration file the plan was made from, and the SHA-256 of its text.
     pub config_file: String,
+    /// SHA-256 of the configuration file's text (hex).
     pub config_sha256: String,
     /// SHA-256 of the state read (every zone's current records), see [`state_sha256`].
     pub state_sha256: String,
@@ -61,7 +70,9 @@ pub struct Plan {
     /// transports, key names, prerequisites, changes. A saved plan whose digest does not
     /// match was edited after it was written. See [`Plan::digest`].
     pub plan_sha256: String,
+    /// The plan of each zone.
     pub zones: Vec<ZonePlan>,
+    /// Domains whose zone or server could not be found: nothing is planned for them.
     pub failed_domains: Vec<DomainProblem>,
 }
 
@@ -132,6 +143,7 @@ impl Plan {
         crate::model::sha256_hex(&json)
     }
 
+    /// Counts of adds, changes and deletes over the zones that could be read.
     pub fn totals(&self) -> Totals {
         let mut t = Totals::default();
         for c in self
@@ -150,6 +162,7 @@ impl Plan {
         t
     }
 
+    /// True when `apply` would send at least one UPDATE.
     pub fn has_changes(&self) -> bool {
         self.zones.iter().any(ZonePlan::has_changes)
     }

@@ -7,20 +7,42 @@ use crate::model::DesiredState;
 /// Why a saved plan cannot be used. Every case is detected before any packet is sent.
 #[derive(Debug, thiserror::Error)]
 pub enum SavedPlanError {
+    /// The text is not a plan (not JSON, or not the plan's shape).
     #[error("{file} is not a kmsdns plan file: {reason}")]
-    NotAPlan { file: String, reason: String },
+    NotAPlan {
+        /// The plan file.
+        file: String,
+        /// What the parser said.
+        reason: String,
+    },
+    /// Made by a kmsdns with another plan schema.
     #[error(
         "{file} has plan schema {found}, this kmsdns reads schema {SCHEMA_VERSION}: run `kmsdns plan --out` again"
     )]
-    Schema { file: String, found: u32 },
+    Schema {
+        /// The plan file.
+        file: String,
+        /// The schema the file has.
+        found: u32,
+    },
+    /// Made from another version of the configuration file.
     #[error(
         "the configuration {config} changed since the plan {file} was made; nothing was sent: run `kmsdns plan --out` again"
     )]
-    ConfigChanged { file: String, config: String },
+    ConfigChanged {
+        /// The plan file.
+        file: String,
+        /// The configuration file.
+        config: String,
+    },
+    /// Edited after it was written: its digest does not match its content.
     #[error(
         "the plan file {file} was modified after it was written (its content does not match its plan_sha256); nothing was sent: run `kmsdns plan --out` again"
     )]
-    Modified { file: String },
+    Modified {
+        /// The plan file.
+        file: String,
+    },
 }
 
 /// Parses a saved plan and checks that it was not edited (its digest over the whole canonical

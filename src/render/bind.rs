@@ -6,6 +6,7 @@
 use super::{Rendered, Section, ZoneGroup, display_domain, header, relative_owner};
 use crate::model::DesiredState;
 
+/// Zone-file lines per zone: `$ORIGIN`, relative owners, explicit TTLs, absolute targets.
 pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Rendered {
     let header = header(
         ";",

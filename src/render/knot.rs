@@ -12,6 +12,7 @@ use super::{
 };
 use crate::model::{DesiredState, KeySource, KeySpec};
 
+/// Knot DNS configuration: the `key:` items (secret as a placeholder) and per zone the `acl:` items that allow exactly the SRV updates kmsdns makes.
 pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Rendered {
     let header = header(
         "#",

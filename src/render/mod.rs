@@ -5,6 +5,7 @@
 //! registry format). On stdout the sections follow the header; with `--out-dir` each section
 //! becomes a file that starts with the header. Reading key files (for
 //! `named-conf --include-secret`) is the caller's job, so everything here stays pure.
+#![warn(missing_docs)]
 
 pub mod bind;
 pub mod knot;
@@ -29,6 +30,7 @@ pub struct ZoneGroup<'a> {
     pub zone: Fqdn,
     /// False when `zone` is only the domain standing in for an unknown enclosing zone.
     pub configured: bool,
+    /// The domains of the zone, in configuration order.
     pub domains: Vec<&'a Domain>,
 }
 
@@ -82,6 +84,7 @@ pub fn zone_groups<'a>(
 pub struct Section {
     /// The file name used with `--out-dir` (ASCII: names are A-labels).
     pub file_name: String,
+    /// The section's text.
     pub text: String,
 }
 
@@ -92,6 +95,7 @@ pub struct Rendered {
     /// `--out-dir`. Empty when the sections carry their own header (registry files must
     /// start with the regedit version line).
     pub header: String,
+    /// The sections, in configuration order.
     pub sections: Vec<Section>,
 }
 
@@ -196,6 +200,7 @@ pub fn used_keys<'a>(config: &'a DesiredState, groups: &[ZoneGroup<'_>]) -> Vec<
 /// What one key may change in one zone: the `_vlmcs._tcp` owners of its domains there.
 #[derive(Clone, Debug)]
 pub struct KeyGrant<'a> {
+    /// The key.
     pub key: &'a KeySpec,
     /// Absolute owner names, in configuration order, without duplicates.
     pub owners: Vec<Fqdn>,

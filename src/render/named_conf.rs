@@ -17,6 +17,7 @@ pub struct NamedConfOptions {
     pub inline_keys: BTreeMap<String, String>,
 }
 
+/// named.conf lines: the key include (or, with `inline_keys`, the key statements) and per zone an `update-policy` granting each key SRV at its `_vlmcs._tcp` names.
 pub fn render(
     config: &DesiredState,
     groups: &[ZoneGroup<'_>],

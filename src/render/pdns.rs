@@ -19,6 +19,7 @@ use crate::model::{DesiredState, KeySource, KeySpec};
 /// Where the apply lines suggest saving the script.
 pub const POLICY_PATH: &str = "/etc/powerdns/kmsdns-update-policy.lua";
 
+/// PowerDNS: `update-policy.lua` for `lua-dnsupdate-policy-script` and `pdnsutil.sh` with the key import and per-zone metadata.
 pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Rendered {
     let lua_header = header(
         "--",

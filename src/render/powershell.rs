@@ -8,6 +8,7 @@ use super::{Rendered, Section, ZoneGroup, display_domain, domain_server, header,
 use crate::model::KMS_SERVICE;
 use crate::model::{DesiredState, Domain};
 
+/// Microsoft DNS: idempotent PowerShell per domain (`Get-`, `Remove-`, `Add-DnsServerResourceRecord -Srv`).
 pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Rendered {
     let mut header = header(
         "#",

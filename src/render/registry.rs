@@ -28,6 +28,7 @@ pub struct RegistryOptions {
     pub disable_publishing: bool,
 }
 
+/// A `.reg` file per KMS host: the domains it publishes in (`DnsDomainPublishList`), or with `disable_publishing` the switch that stops it publishing itself.
 pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>], opts: RegistryOptions) -> Rendered {
     let domains: Vec<_> = groups
         .iter()

@@ -7,6 +7,7 @@ const COLUMNS: [&str; 9] = [
     "DOMAIN", "ZONE", "SERVER", "PRUNE", "TARGET", "PRIO", "WEIGHT", "PORT", "TTL",
 ];
 
+/// A table of domain → zone → server → targets, for reviews.
 pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Rendered {
     let mut header = header(
         "#",

@@ -32,9 +32,11 @@ pub struct ImportKey {
 /// A server the records were read from.
 #[derive(Clone, Debug)]
 pub struct ImportServer {
+    /// The `[servers.ID]` table name.
     pub id: String,
     /// `address` as written into the config (`IP:PORT`).
     pub address: String,
+    /// The `[keys.ID]` that signs for it.
     pub key: Option<String>,
     /// Where it came from, e.g. `--server` or `SOA MNAME ns1.example.com. of example.com.`.
     pub origin: String,
@@ -43,10 +45,13 @@ pub struct ImportServer {
 /// One domain as read.
 #[derive(Clone, Debug)]
 pub struct ImportDomain {
+    /// The client domain (`_vlmcs._tcp.` stripped).
     pub name: Fqdn,
+    /// The zone its records live in.
     pub zone: Fqdn,
     /// How the zone was found, e.g. `SOA` or `--zone`.
     pub zone_origin: String,
+    /// The `[servers.ID]` it was read from.
     pub server: String,
     /// Where the name came from, e.g. `argument`, `names.txt:3`, `AXFR of example.com.`.
     pub origin: String,
@@ -59,14 +64,18 @@ pub struct ImportDomain {
 pub struct ImportInput {
     /// Lines for the header comment (what was asked, from where).
     pub header: Vec<String>,
+    /// The key, when the reads were signed.
     pub key: Option<ImportKey>,
+    /// The servers read from.
     pub servers: Vec<ImportServer>,
+    /// Every domain, in the order asked.
     pub domains: Vec<ImportDomain>,
 }
 
 /// The file and what it leaves out.
 #[derive(Clone, Debug, Default)]
 pub struct ImportOutput {
+    /// The configuration text.
     pub toml: String,
     /// Records kmsdns cannot express, one line each with the reason.
     pub not_imported: Vec<String>,

@@ -10,6 +10,7 @@
 //!
 //! This module holds the report and the rules ([`rules`]: observations → checks, pure) and
 //! the TCP probe ([`probe`]); `app::verify` gathers the DNS observations and walks the ladder.
+#![warn(missing_docs)]
 
 pub mod nagios;
 pub mod probe;
@@ -27,16 +28,24 @@ use crate::model::{DesiredState, Fqdn, ServerAddress, SrvRecord};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureClass {
+    /// The resolver does not answer.
     DnsUnreachable,
+    /// No `_vlmcs._tcp` SRV records, or a configured target is missing.
     SrvMissing,
+    /// SRV records that differ from the configuration.
     SrvWrong,
+    /// Authoritative servers disagree on the records or the serial.
     NsOutOfSync,
+    /// A target does not resolve to an address, or is a CNAME.
     NameResolution,
+    /// A target does not accept TCP on the SRV port.
     PortBlocked,
+    /// A client DNS suffix has no `_vlmcs._tcp` records.
     SuffixNotCovered,
 }
 
 impl FailureClass {
+    /// A short human-readable name for the class.
     pub fn label(self) -> &'static str {
         match self {
             FailureClass::DnsUnreachable => "DNS unreachable",
@@ -61,11 +70,14 @@ pub enum InfoKind {
 /// An informational line of a check: worth knowing, not a failure, nothing to apply.
 #[derive(Clone, Debug, Serialize)]
 pub struct Info {
+    /// What the line is about.
     pub kind: InfoKind,
+    /// The line's text.
     pub detail: String,
     /// The record it is about.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<SrvRecord>,
+    /// What to do, if anything.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
 }
@@ -73,11 +85,16 @@ pub struct Info {
 /// One rung of the ladder for one domain.
 #[derive(Clone, Debug, Serialize)]
 pub struct Check {
+    /// The rung: `resolver`, `srv`, `authoritative`, `target`, `tcp` or `suffix`.
     pub rung: &'static str,
+    /// True when the check passed.
     pub ok: bool,
+    /// What was found.
     pub detail: String,
+    /// The kind of failure (failures only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class: Option<FailureClass>,
+    /// How to fix it (failures only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
     /// Informational lines; they never make a check fail.
@@ -94,8 +111,11 @@ pub struct Check {
 /// The TCP probe of one SRV target (rung 4), as plain data.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TcpProbe {
+    /// The SRV target.
     pub target: Fqdn,
+    /// The port of the SRV record.
     pub port: u16,
+    /// One connect per address of the target.
     pub attempts: Vec<ConnectAttempt>,
 }
 
@@ -114,7 +134,9 @@ impl TcpProbe {
 /// One TCP connect to one address: how long it took (to success, failure or the time limit).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ConnectAttempt {
+    /// The address and port connected to.
     pub address: SocketAddr,
+    /// How long the connect took, in seconds.
     pub seconds: f64,
     /// Why the connect failed; `None` when it succeeded.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,6 +144,7 @@ pub struct ConnectAttempt {
 }
 
 impl Check {
+    /// A passed check.
     pub fn pass(rung: &'static str, detail: impl Into<String>) -> Self {
         Check {
             rung,
@@ -134,6 +157,7 @@ impl Check {
             suffix: None,
         }
     }
+    /// A failed check with its class and fix.
     pub fn fail(
         rung: &'static str,
         class: FailureClass,
@@ -162,10 +186,12 @@ impl Check {
 /// The ladder for one domain.
 #[derive(Clone, Debug, Serialize)]
 pub struct DomainReport {
+    /// The client domain.
     pub domain: Fqdn,
     /// The domain's `prune` setting from the config (absent without a config).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prune: Option<bool>,
+    /// The rungs walked, in order.
     pub checks: Vec<Check>,
     /// How many `_vlmcs._tcp` SRV records the resolver returned (absent when the lookup
     /// failed or was not reached).
@@ -180,6 +206,7 @@ pub struct DomainReport {
 }
 
 impl DomainReport {
+    /// True when every check passed.
     pub fn ok(&self) -> bool {
         self.checks.iter().all(|c| c.ok)
     }
@@ -188,16 +215,22 @@ impl DomainReport {
 /// The whole verify report.
 #[derive(Clone, Debug, Serialize)]
 pub struct VerifyReport {
+    /// The version of the JSON report schema.
     pub schema: u32,
+    /// The resolver asked.
     pub resolver: SocketAddr,
+    /// The ladder for each domain.
     pub domains: Vec<DomainReport>,
+    /// One check per client suffix.
     pub suffixes: Vec<Check>,
+    /// True when every check passed (the exit code is 0 only then).
     pub ok: bool,
 }
 
 /// What to verify for one domain.
 #[derive(Clone, Debug)]
 pub struct DomainSpec {
+    /// The client domain.
     pub name: Fqdn,
     /// From the config: the records clients should find (`None` without a config).
     pub desired: Option<Vec<SrvRecord>>,
@@ -211,11 +244,15 @@ pub struct DomainSpec {
 /// Options for `app::verify::verify`.
 #[derive(Clone, Debug)]
 pub struct VerifyOptions {
+    /// The resolver clients use (rungs 1–3).
     pub resolver: SocketAddr,
+    /// Whether to try TCP connections to the targets (rung 4); `--no-connect` turns it off.
     pub connect: bool,
+    /// How long one TCP connection attempt may take.
     pub connect_timeout: Duration,
     /// Port to ask name servers on (as `--server-port`).
     pub ns_port: u16,
+    /// The client suffixes to check (rung 5).
     pub suffixes: Vec<Fqdn>,
 }
 

@@ -22,9 +22,13 @@ use super::{Check, DomainReport, FailureClass, VerifyReport};
 /// A plugin state, ordered by how bad it is (`Ok` < `Warning` < `Unknown` < `Critical`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum State {
+    /// Every check passed.
     Ok,
+    /// Only warnings (name servers out of sync, a suffix not covered).
     Warning,
+    /// The checks could not be made (the resolver does not answer).
     Unknown,
+    /// Clients cannot activate through DNS.
     Critical,
 }
 
@@ -39,6 +43,7 @@ impl State {
         }
     }
 
+    /// `OK`, `WARNING`, `CRITICAL` or `UNKNOWN`, as the status line prints it.
     pub fn label(self) -> &'static str {
         match self {
             State::Ok => "OK",

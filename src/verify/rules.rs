@@ -238,6 +238,7 @@ pub fn authoritative(
 /// What the A/AAAA lookup of an SRV target found.
 #[derive(Clone, Debug, Default)]
 pub struct TargetLookup {
+    /// The A and AAAA addresses found.
     pub addrs: Vec<IpAddr>,
     /// The target is an alias: the CNAME's target.
     pub cname: Option<String>,

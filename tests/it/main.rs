@@ -10,6 +10,7 @@ mod harness_selftest;
 mod import;
 mod ipv6;
 mod layers;
+mod packaging;
 mod plan_apply;
 mod powerdns;
 mod races;

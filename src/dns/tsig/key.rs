@@ -16,6 +16,7 @@ use crate::model::TsigAlgorithm;
 pub struct Secret(Zeroizing<Vec<u8>>);
 
 impl Secret {
+    /// Takes ownership of the secret's bytes (decoded, not base64).
     pub fn new(bytes: Vec<u8>) -> Self {
         Secret(Zeroizing::new(bytes))
     }
@@ -25,10 +26,12 @@ impl Secret {
         &self.0
     }
 
+    /// The secret's length in bytes.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// True for an empty secret.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -53,8 +56,11 @@ impl ZeroizeOnDrop for Secret {}
 /// `Debug`/`Display` print `name (algorithm)` only.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TsigKey {
+    /// The key name as on the wire and in named.conf.
     pub name: String,
+    /// The HMAC algorithm.
     pub algorithm: TsigAlgorithm,
+    /// The shared secret.
     pub secret: Secret,
 }
 

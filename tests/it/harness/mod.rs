@@ -115,6 +115,11 @@ fn debian_package(binary: &str) -> &'static str {
         "kdig" => "knot-dnsutils",
         "script" => "bsdutils",
         "systemd-analyze" => "systemd",
+        "bash" => "bash",
+        "groff" => "groff-base",
+        "zsh" => "zsh",
+        "fish" => "fish",
+        "git" => "git",
         _ => panic!(
             "harness::require({binary:?}): add `{binary}` and its Debian package to \
              debian_package() in tests/it/harness/mod.rs and to `need` in scripts/test.sh"
