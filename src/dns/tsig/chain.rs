@@ -9,7 +9,7 @@ use super::error::TsigError;
 use super::key::TsigKey;
 use super::parse::{find_tsig, malformed};
 use super::sign::hmac_algorithm;
-use super::verify::ReplyTsig;
+use super::verify::{ReplyTsig, macs_equal, within_fudge};
 
 /// Verifies a later message `msg` of a reply stream whose previous signed message had MAC
 /// `prior_mac`; `unsigned_before` are the unsigned messages received since, in order.
@@ -50,37 +50,10 @@ pub fn verify_continuation(
     ctx.update(&tsig.time_signed.to_be_bytes()[2..]);
     ctx.update(&tsig.fudge.to_be_bytes());
     let computed = ctx.sign();
-    let expected = &computed.as_ref()[..tsig.mac.len()];
-    if !equal(expected, &tsig.mac) {
+    if !macs_equal(computed.as_ref(), &tsig.mac) {
         return Err(TsigError::BadMac {
             key: key.name.clone(),
         });
     }
-    let skew = tsig.time_signed as i64 - now as i64;
-    if skew.unsigned_abs() > u64::from(tsig.fudge) {
-        return Err(TsigError::TimeOutsideFudge {
-            key: key.name.clone(),
-            skew,
-            fudge: tsig.fudge,
-        });
-    }
-    Ok(ReplyTsig {
-        mac: tsig.mac,
-        time_signed: tsig.time_signed,
-        fudge: tsig.fudge,
-        original_id: tsig.original_id,
-    })
-}
-
-/// Constant-time comparison: HMAC both under a random one-time key and let `hmac::verify`
-/// compare (as `verify` does).
-fn equal(a: &[u8], b: &[u8]) -> bool {
-    use ring::rand::SecureRandom;
-    let mut k = [0u8; 32];
-    if a.len() != b.len() || ring::rand::SystemRandom::new().fill(&mut k).is_err() {
-        return false;
-    }
-    let key = hmac::Key::new(hmac::HMAC_SHA256, &k);
-    let tag = hmac::sign(&key, b);
-    hmac::verify(&key, a, tag.as_ref()).is_ok()
+    within_fudge(key, tsig, now)
 }

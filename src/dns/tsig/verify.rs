@@ -105,6 +105,15 @@ fn verify(
     if tsig.error != 0 {
         return Err(server_error(badtime_skew(&tsig)));
     }
+    within_fudge(key, tsig, now)
+}
+
+/// The time check of RFC 8945 §5.2.3 on a verified TSIG, and its fields for the caller.
+pub(super) fn within_fudge(
+    key: &TsigKey,
+    tsig: FoundTsig,
+    now: u64,
+) -> Result<ReplyTsig, TsigError> {
     let skew = tsig.time_signed as i64 - now as i64;
     if skew.unsigned_abs() > u64::from(tsig.fudge) {
         return Err(TsigError::TimeOutsideFudge {
@@ -135,7 +144,7 @@ fn badtime_skew(tsig: &FoundTsig) -> Option<i64> {
 
 /// Constant-time comparison of the (possibly truncated) received MAC with the prefix of the
 /// computed one: HMAC both under a random one-time key and let `hmac::verify` compare.
-fn macs_equal(computed: &[u8], received: &[u8]) -> bool {
+pub(super) fn macs_equal(computed: &[u8], received: &[u8]) -> bool {
     let mut k = [0u8; 32];
     if SystemRandom::new().fill(&mut k).is_err() {
         return false;
