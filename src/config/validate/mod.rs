@@ -229,7 +229,8 @@ impl Validator {
             );
             return None;
         };
-        let mut t = only_known(t, known);
+        let original = t;
+        let mut t = only_known(original, known);
         if known == schema::DOMAIN
             && let Some((_, hosts)) = t.iter_mut().find(|(k, _)| k.get_ref() == "hosts")
             && let DeValue::Array(items) = hosts.get_mut()
@@ -251,6 +252,15 @@ impl Validator {
                     .strip_prefix("missing field `")
                     .and_then(|r| r.strip_suffix('`'))
                 {
+                    // A misspelt `nmae` has been reported with "did you mean `name`?": the
+                    // missing `name` is that same mistake.
+                    let misspelt = original.iter().any(|(k, _)| {
+                        !known.contains(&k.get_ref().as_ref())
+                            && schema::did_you_mean(k.get_ref(), known) == Some(field)
+                    });
+                    if misspelt {
+                        return None;
+                    }
                     // The span is the whole table; point at its header / opening brace.
                     let at = value.span();
                     self.err(
