@@ -78,6 +78,16 @@ impl From<std::io::Error> for Error {
 }
 
 impl Error {
+    /// A failure to write JSON to stdout: an I/O error (a closed pipe among them) is an
+    /// output error; anything else is a runtime error.
+    pub fn json_output(e: serde_json::Error) -> Error {
+        if e.is_io() {
+            Error::Output(std::io::Error::from(e))
+        } else {
+            Error::Runtime(format!("cannot write JSON: {e}"))
+        }
+    }
+
     /// The exit code this error ends the process with.
     pub fn exit(&self) -> Exit {
         match self {

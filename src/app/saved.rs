@@ -85,13 +85,64 @@ fn edited(saved: &ZonePlan, now: &ZonePlan) -> Option<String> {
     None
 }
 
-/// Reads a saved plan file and checks it against `desired` (see `plan::saved`).
+/// Reads a saved plan file and checks it against `desired` (see `plan::saved`). Every
+/// problem here is found before any packet: a usage error (exit 3).
 pub fn read_saved_plan(file: &Path, desired: &DesiredState) -> Result<Plan> {
-    let text = std::fs::read_to_string(file).map_err(|e| Error::Io {
-        context: format!("cannot read the plan {}", file.display()),
-        source: e,
-    })?;
-    saved::load(&file.display().to_string(), &text, desired).map_err(|e| Error::Usage {
-        message: e.to_string(),
+    let shown = file.display();
+    let text = match std::fs::read(file) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| Error::Usage {
+            message: format!(
+                "{shown} is not a kmsdns plan file: it is not UTF-8 text; make it with `kmsdns plan --out FILE`; nothing was sent"
+            ),
+        })?,
+        Err(e) => {
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "there is no such file".to_string(),
+                std::io::ErrorKind::IsADirectory => "it is a directory".to_string(),
+                _ if file.is_dir() => "it is a directory".to_string(),
+                _ => e.to_string(),
+            };
+            return Err(Error::Usage {
+                message: format!(
+                    "cannot read the plan {shown}: {why}; make it with `kmsdns plan --out FILE`; nothing was sent"
+                ),
+            });
+        }
+    };
+    saved::load(&shown.to_string(), &text, desired).map_err(|e| Error::Usage {
+        message: match e {
+            saved::SavedPlanError::NotAPlan { file, reason } => format!(
+                "{file} is not a kmsdns plan file: {}; make it with `kmsdns plan --out FILE`; nothing was sent",
+                not_a_plan_words(&reason)
+            ),
+            e => e.to_string(),
+        },
     })
+}
+
+/// serde_json's reason ("missing field `zones` at line 1 column 12") in the user's words.
+fn not_a_plan_words(reason: &str) -> String {
+    let (what, place) = match reason.rfind(" at line ") {
+        Some(i) => (&reason[..i], reason[i + 4..].replace(" column", ", column")),
+        None => (reason, String::new()),
+    };
+    let field = |prefix: &str| {
+        what.strip_prefix(prefix)
+            .and_then(|r| r.split('`').next())
+            .map(str::to_string)
+    };
+    if let Some(f) = field("missing field `") {
+        format!("it has no `{f}`")
+    } else if let Some(f) = field("unknown field `") {
+        format!("it has a field `{f}` that plans do not have ({place})")
+    } else if what.starts_with("invalid type") || what.starts_with("invalid value") {
+        let what = what
+            .replace("invalid type: ", "")
+            .replace("invalid value: ", "");
+        format!("a value has the wrong type ({place}: {what})")
+    } else if what.contains("EOF") {
+        "it is empty or cut short (not a whole JSON document)".to_string()
+    } else {
+        format!("it is not JSON ({place}: {what})")
+    }
 }

@@ -1,39 +1,62 @@
-//! `validate`: the configuration, and every key file it names, checked without any network
-//! I/O.
+//! `validate`: the configuration, and every key file or secret variable it names, checked
+//! without any network I/O, all problems in one pass.
 
-use crate::dns::tsig::KeyError;
+use std::path::Path;
+
+use crate::config::{ConfigErrors, Diagnostic};
 use crate::error::{Error, Result};
-use crate::model::{DesiredState, KeySource, KeySpec};
+use crate::model::{DesiredState, KeySource};
 
-/// The keys that loaded, as `id (algorithm)`. A malformed key file is an error; a key file
-/// that is not there yet, or a secret in an unset environment variable, is only a warning
-/// (the config may be validated where the secrets are not, e.g. in review CI).
-pub fn check_keys(desired: &DesiredState) -> Result<Vec<String>> {
-    let mut problems = Vec::new();
-    let mut loaded = Vec::new();
-    for spec in desired.keys.values() {
-        match super::keys::load_key(spec) {
-            Ok(k) => loaded.push(format!("{} ({})", spec.id, k.algorithm)),
-            Err(e @ KeyError::EnvMissing { .. }) => tracing::warn!("{e}"),
-            Err(e @ KeyError::Read { .. }) if !key_file_exists(spec) => {
-                tracing::warn!("{e} (plan and apply will need it)")
-            }
-            Err(e) => problems.push(format!("key `{}`: {e}", spec.id)),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(Error::Usage {
-            message: format!(
-                "{}: {} TSIG key problem(s); nothing was sent to DNS\n  {}",
-                desired.path.display(),
-                problems.len(),
-                problems.join("\n  ")
-            ),
-        });
-    }
-    Ok(loaded)
+/// A valid configuration and the keys that loaded, as `id (algorithm)`.
+pub struct Validated {
+    /// The desired state the file asks for.
+    pub desired: DesiredState,
+    /// The keys that loaded, as `id (algorithm)`.
+    pub keys_loaded: Vec<String>,
 }
 
-fn key_file_exists(spec: &KeySpec) -> bool {
-    matches!(&spec.source, KeySource::File(p) if p.exists())
+/// Checks the file at `path` and loads every key it names. A key that cannot be loaded (a key
+/// file missing or malformed, a secret variable unset or bad) is an error reported with the
+/// file's other errors (exit 3) — or, with `offline` (checking a config where its secrets are
+/// not, e.g. in review CI), a warning.
+pub fn validate(path: &Path, offline: bool) -> Result<Validated> {
+    let checked = crate::config::check(path);
+    let mut errors: ConfigErrors = checked.errors;
+    let mut keys_loaded = Vec::new();
+    for (spec, span, key_path) in &checked.keys {
+        match super::keys::load_key(spec) {
+            Ok(k) => keys_loaded.push(format!("{} ({})", spec.id, k.algorithm)),
+            Err(e) if offline => {
+                tracing::warn!("key `{}`: {e} (plan and apply will need it)", spec.id)
+            }
+            Err(e) => {
+                let hint = match &spec.source {
+                    KeySource::File(_) => {
+                        "the key file must be readable here; to check the configuration without its secrets, run `kmsdns validate --offline`"
+                    }
+                    KeySource::Env(_) => {
+                        "export the variable; to check the configuration without its secrets, run `kmsdns validate --offline`"
+                    }
+                };
+                errors.diagnostics.push(
+                    Diagnostic::new(
+                        span.clone(),
+                        key_path.clone(),
+                        format!("TSIG key `{}`: {e}", spec.id),
+                    )
+                    .hint(hint),
+                );
+            }
+        }
+    }
+    match checked.state {
+        Some(desired) if errors.diagnostics.is_empty() => Ok(Validated {
+            desired,
+            keys_loaded,
+        }),
+        _ => {
+            errors.diagnostics.sort_by_key(|d| d.span.start);
+            Err(Error::from(errors))
+        }
+    }
 }

@@ -82,7 +82,7 @@ pub async fn execute(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    super::report::write_apply_summary(&mut out, &reports)?;
+    super::report::write_apply_summary(&mut out, &reports, &plan.failed_domains)?;
     let mut failed = reports
         .iter()
         .filter(|r| matches!(r.outcome, ZoneOutcome::Failed(_)))

@@ -26,7 +26,7 @@ use crate::error::{Exit, Result};
     version = env!("KMSDNS_VERSION"),
     about = "Keep the DNS records of Microsoft KMS activation (_vlmcs._tcp SRV) equal to a TOML file",
     long_about = None,
-    after_help = "Exit codes: 0 success, 1 DNS or runtime failure, 2 changes pending (plan --detailed-exitcode), 3 usage or configuration error.\n\nTime bound: one exchange with a server (a read, an UPDATE) takes at most (retries + 1) × timeout, both per server in the config (defaults: retries = 2, timeout = \"3s\", at most 60s). A server that does not answer costs a zone at most one exchange in plan and two in apply (the UPDATE and one read to settle its outcome); zones on other servers carry on meanwhile."
+    after_help = "Exit codes: 0 success; 1 DNS or runtime failure; 2 changes pending (plan --detailed-exitcode); 3 usage, configuration, key file, saved plan or environment error, found before the first packet (nothing was sent). A closed stdout pipe ends quietly with 0.\n\nTime bound: one exchange with a server (a read, an UPDATE) takes at most (retries + 1) × timeout, both per server in the config (defaults: retries = 2, timeout = \"3s\", at most 60s). A server that does not answer costs a zone at most one exchange in plan and two in apply (the UPDATE and one read to settle its outcome); zones on other servers carry on meanwhile."
 )]
 /// The command line: global options and one subcommand.
 pub struct Cli {

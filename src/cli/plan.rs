@@ -56,8 +56,7 @@ pub async fn execute(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit> {
     let format = if args.json { Format::Json } else { args.format };
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &plan)
-                .map_err(|e| Error::Runtime(format!("cannot write JSON: {e}")))?;
+            serde_json::to_writer_pretty(&mut out, &plan).map_err(Error::json_output)?;
             writeln!(out)?;
         }
         Format::Markdown => super::markdown::write_plan(&mut out, &plan)?,

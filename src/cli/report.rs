@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use crate::app::{Change, Plan, ZoneOutcome, ZoneReport, ZoneSync};
-use crate::model::SrvRecord;
+use crate::model::{DomainProblem, SrvRecord};
 
 fn color(c: AnsiColor) -> Style {
     Style::new().fg_color(Some(c.into()))
@@ -157,7 +157,13 @@ pub fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
 }
 
 /// Writes one line per zone: applied / unchanged / failed (with the reason).
-pub fn write_apply_summary(out: &mut impl Write, reports: &[ZoneReport]) -> io::Result<()> {
+/// The Apply summary: every zone, then every domain that could not be placed in a zone
+/// (`failed_domains`), so that it lists every domain of the file.
+pub fn write_apply_summary(
+    out: &mut impl Write,
+    reports: &[ZoneReport],
+    failed_domains: &[DomainProblem],
+) -> io::Result<()> {
     let (green, red, yellow, dim) = (
         color(AnsiColor::Green),
         color(AnsiColor::Red),
@@ -195,6 +201,13 @@ pub fn write_apply_summary(out: &mut impl Write, reports: &[ZoneReport]) -> io::
                 r.zone, r.server, p.message, p.hint
             )?,
         }
+    }
+    for f in failed_domains {
+        writeln!(
+            out,
+            "  {red}failed{red:#}     domain {}: {}; nothing sent\n             hint: {}",
+            f.domain, f.problem.message, f.problem.hint
+        )?;
     }
     Ok(())
 }

@@ -10,11 +10,18 @@ use crate::error::{Exit, Result};
 use crate::model::{DesiredState, KeySource};
 
 #[derive(Debug, Args)]
-pub struct ValidateArgs {}
+pub struct ValidateArgs {
+    /// Check the configuration without its secrets: a key file or secret variable that cannot
+    /// be loaded is a warning instead of an error (exit 3)
+    #[arg(long)]
+    pub offline: bool,
+}
 
-pub fn execute(global: &GlobalArgs, _args: &ValidateArgs) -> Result<Exit> {
-    let desired = app::load_config(&global.config)?;
-    let loaded = app::validate::check_keys(&desired)?;
+pub fn execute(global: &GlobalArgs, args: &ValidateArgs) -> Result<Exit> {
+    let app::validate::Validated {
+        desired,
+        keys_loaded: loaded,
+    } = app::validate::validate(&global.config, args.offline)?;
     let mut out = anstream::stdout().lock();
     write_summary(&mut out, &desired)?;
     if !loaded.is_empty() {

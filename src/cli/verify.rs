@@ -86,8 +86,7 @@ pub async fn execute(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
     match format {
         Format::Text => write_report(&mut out, &report)?,
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)
-                .map_err(|e| Error::Runtime(format!("cannot write JSON: {e}")))?;
+            serde_json::to_writer_pretty(&mut out, &report).map_err(Error::json_output)?;
             writeln!(out)?;
         }
         Format::Prometheus => {

@@ -14,7 +14,78 @@ use std::path::Path;
 pub use diag::{ConfigErrors, Diagnostic, line_col};
 pub use validate::parse_address;
 
-use crate::model::{DesiredState, sha256_hex};
+use crate::model::{DesiredState, KeySpec, sha256_hex};
+
+/// A file checked as far as it goes, for `validate`: every problem (`errors`, empty when the
+/// file is valid), the desired state when it is valid, and each key table that is valid with
+/// the span and key path of its `file` / `secret_env` — so that the key files and variables can
+/// be checked, and reported, in the same pass as the rest of the file.
+pub struct Checked {
+    /// Every problem found; `errors.diagnostics` is empty when the file is valid.
+    pub errors: ConfigErrors,
+    /// The desired state, when the file is valid.
+    pub state: Option<DesiredState>,
+    /// The valid `[keys.*]` tables, with where their secret source is written.
+    pub keys: Vec<(KeySpec, std::ops::Range<usize>, String)>,
+}
+
+/// Reads and checks a configuration file, keeping its valid key tables even when other parts
+/// are wrong.
+pub fn check(path: &Path) -> Checked {
+    let text = match read(path) {
+        Ok(t) => t,
+        Err(errors) => {
+            return Checked {
+                errors,
+                state: None,
+                keys: Vec::new(),
+            };
+        }
+    };
+    let outcome = validate::check(path, &text);
+    let mut sources = outcome.key_sources;
+    let keys = outcome
+        .state
+        .as_ref()
+        .map(|s| {
+            s.keys
+                .values()
+                .filter(|k| {
+                    // A key whose own table has an error is reported for that alone.
+                    let table = format!("keys.{}", k.id);
+                    !outcome
+                        .diags
+                        .iter()
+                        .any(|d| d.key == table || d.key.starts_with(&format!("{table}.")))
+                })
+                .filter_map(|k| sources.remove(&k.id).map(|(span, p)| (k.clone(), span, p)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let valid = outcome.diags.is_empty();
+    Checked {
+        state: outcome.state.filter(|_| valid).map(|mut c| {
+            c.sha256 = sha256_hex(text.as_bytes());
+            c
+        }),
+        errors: ConfigErrors {
+            file: path.to_path_buf(),
+            source_text: text,
+            diagnostics: outcome.diags,
+        },
+        keys,
+    }
+}
+
+fn read(path: &Path) -> Result<String, ConfigErrors> {
+    std::fs::read_to_string(path).map_err(|e| {
+        ConfigErrors::whole_file(
+            path,
+            format!("cannot read the configuration file: {e}"),
+            "pass the file with -c FILE or KMSDNS_CONFIG, or create kmsdns.toml (see config.example.toml)",
+        )
+    })
+}
 
 /// The keys each table of the file may hold, as (table, keys): `""` is the top level,
 /// `keys.ID` / `servers.ID` each `[keys.*]` / `[servers.*]` table, `hosts[]` / `domains[]` each
@@ -35,13 +106,7 @@ pub fn known_keys() -> [(&'static str, &'static [&'static str]); 7] {
 
 /// Reads and validates a configuration file.
 pub fn load(path: &Path) -> Result<DesiredState, ConfigErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigErrors::whole_file(
-            path,
-            format!("cannot read the configuration file: {e}"),
-            "pass the file with -c FILE or KMSDNS_CONFIG, or create kmsdns.toml (see config.example.toml)",
-        )
-    })?;
+    let text = read(path)?;
     from_str(path, &text)
 }
 

@@ -1,6 +1,7 @@
 //! All integration tests build as one test program (see ../shared/STYLE.md §10).
 
 mod ci_recipes;
+mod closed_pipe;
 mod config_errors;
 mod config_schema;
 mod dns_engine;

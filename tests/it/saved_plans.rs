@@ -98,3 +98,42 @@ fn a_saved_plan_is_plain_data_that_round_trips() {
     assert_eq!(z.target.server.key.as_deref(), Some("kms-update"));
     assert!(!z.target.server.discovered);
 }
+
+/// A saved plan that cannot be read or is not a plan is found before any packet: exit 3, in
+/// the user's words (no serde "missing field … at line 1 column 12").
+#[test]
+fn an_unreadable_or_foreign_plan_file_exits_3_before_any_packet() {
+    let dir = tempfile::tempdir().unwrap();
+    // No server anywhere: the config points at a closed port, nothing may be sent.
+    let cfg = crate::harness::cli::write_config(
+        dir.path(),
+        "[servers.s]\naddress = \"127.0.0.1:9\"\n[[hosts]]\nname = \"kms1.example.com\"\n[[domains]]\nname = \"example.com\"\nzone = \"example.com\"\nserver = \"s\"\n",
+    );
+    let missing = dir.path().join("missing.json");
+    let plan_dir = dir.path().join("a-dir.json");
+    std::fs::create_dir(&plan_dir).unwrap();
+    let foreign = dir.path().join("foreign.json");
+    std::fs::write(&foreign, "{\"schema\": 1}").unwrap();
+    let garbage = dir.path().join("garbage.json");
+    std::fs::write(&garbage, "not json").unwrap();
+    for (file, want) in [
+        (&missing, "there is no such file"),
+        (&plan_dir, "it is a directory"),
+        (&foreign, "is not a kmsdns plan file: it has no `"),
+        (&garbage, "is not a kmsdns plan file: it is not JSON"),
+    ] {
+        for args in [
+            vec!["apply", "--yes", file.to_str().unwrap()],
+            vec!["render", "nsupdate", "--plan", file.to_str().unwrap()],
+        ] {
+            let out = run(&cfg, &args).code(3);
+            let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+            assert!(stderr.contains(want), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains("kmsdns plan --out FILE"),
+                "{args:?}: {stderr}"
+            );
+            assert!(!stderr.contains("line 1 column"), "{args:?}: {stderr}");
+        }
+    }
+}

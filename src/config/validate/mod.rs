@@ -1,6 +1,6 @@
 //! Stage two of configuration loading: raw TOML → [`Config`], collecting every error.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::Path;
 
@@ -21,7 +21,28 @@ pub use servers::parse_address;
 
 type Diags = Vec<Diagnostic>;
 
+/// Where each valid key's secret source (`file = …` / `secret_env = …`) is written: its span
+/// and key path, by key id.
+pub type KeySources = BTreeMap<String, (Range<usize>, String)>;
+
+/// The outcome of checking a file: the desired state as far as it could be built (complete
+/// when `Diags` is empty) and where each valid key's source is written.
+pub struct Outcome {
+    pub state: Option<DesiredState>,
+    pub diags: Diags,
+    pub key_sources: KeySources,
+}
+
 pub fn validate(path: &Path, text: &str) -> Result<DesiredState, Diags> {
+    let o = check(path, text);
+    match o.state {
+        Some(s) if o.diags.is_empty() => Ok(s),
+        _ => Err(o.diags),
+    }
+}
+
+/// Checks `text`, keeping what could be built even when there are errors.
+pub fn check(path: &Path, text: &str) -> Outcome {
     let mut diags = Diags::new();
     let doc = match DeTable::parse(text) {
         Ok(doc) => doc,
@@ -46,7 +67,11 @@ pub fn validate(path: &Path, text: &str) -> Result<DesiredState, Diags> {
                 diags
                     .push(Diagnostic::new(span, key, format!("TOML syntax: {message}")).hint(hint));
             }
-            return Err(diags);
+            return Outcome {
+                state: None,
+                diags,
+                key_sources: KeySources::new(),
+            };
         }
     };
     schema::scan(doc.get_ref(), &mut diags);
@@ -58,14 +83,15 @@ pub fn validate(path: &Path, text: &str) -> Result<DesiredState, Diags> {
         declared_hosts: BTreeSet::new(),
         any_host_declared: false,
         default_retries: crate::model::DEFAULT_RETRIES,
+        key_sources: KeySources::new(),
     };
     let config = v.build(path, doc.get_ref());
-    if v.diags.is_empty() {
-        Ok(config)
-    } else {
-        v.diags.sort_by_key(|d| d.span.start);
-        v.diags.dedup();
-        Err(v.diags)
+    v.diags.sort_by_key(|d| d.span.start);
+    v.diags.dedup();
+    Outcome {
+        state: Some(config),
+        diags: v.diags,
+        key_sources: v.key_sources,
     }
 }
 
@@ -81,6 +107,8 @@ struct Validator {
     any_host_declared: bool,
     /// `[defaults].retries`, for servers without their own.
     default_retries: u32,
+    /// Where each valid key's secret source is written.
+    key_sources: KeySources,
 }
 
 /// Looks up a top-level key of the document.
@@ -201,7 +229,8 @@ impl Validator {
             );
             return None;
         };
-        let mut t = only_known(t, known);
+        let original = t;
+        let mut t = only_known(original, known);
         if known == schema::DOMAIN
             && let Some((_, hosts)) = t.iter_mut().find(|(k, _)| k.get_ref() == "hosts")
             && let DeValue::Array(items) = hosts.get_mut()
@@ -223,6 +252,15 @@ impl Validator {
                     .strip_prefix("missing field `")
                     .and_then(|r| r.strip_suffix('`'))
                 {
+                    // A misspelt `nmae` has been reported with "did you mean `name`?": the
+                    // missing `name` is that same mistake.
+                    let misspelt = original.iter().any(|(k, _)| {
+                        !known.contains(&k.get_ref().as_ref())
+                            && schema::did_you_mean(k.get_ref(), known) == Some(field)
+                    });
+                    if misspelt {
+                        return None;
+                    }
                     // The span is the whole table; point at its header / opening brace.
                     let at = value.span();
                     self.err(

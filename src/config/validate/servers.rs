@@ -65,6 +65,8 @@ impl Validator {
                         );
                         continue;
                     }
+                    self.key_sources
+                        .insert(id.clone(), (f.span(), format!("{path}.file")));
                     KeySource::File(self.base.join(f.get_ref()))
                 }
                 (None, Some(e)) => {
@@ -76,6 +78,8 @@ impl Validator {
                         self.err(e.span(), format!("{path}.secret_env"), format!("`{var}` is not an environment variable name"), "name the variable that holds the secret, e.g. KMSDNS_TSIG_SECRET (the secret itself never goes in this file)");
                         continue;
                     }
+                    self.key_sources
+                        .insert(id.clone(), (e.span(), format!("{path}.secret_env")));
                     KeySource::Env(var.clone())
                 }
                 (Some(f), Some(_)) => {

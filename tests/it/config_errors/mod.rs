@@ -3,6 +3,7 @@
 
 mod domains;
 mod keys_servers;
+mod keys_together;
 mod names;
 mod references;
 mod syntax;
@@ -139,12 +140,14 @@ impl Bad {
     }
 }
 
-/// Validates a good file: exit 0, no errors on stderr (warnings about key files or secret
-/// variables not present on this machine are fine); returns stdout.
-fn good_file(file: &Path) -> String {
+/// Validates a good file with `validate -c FILE ARGS`: exit 0, no errors on stderr (with
+/// `--offline`, warnings about key files or secret variables not present on this machine are
+/// fine); returns stdout.
+fn good_file(file: &Path, args: &[&str]) -> String {
     let out = kmsdns()
         .args(["validate", "-c"])
         .arg(file)
+        .args(args)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -159,5 +162,5 @@ fn good_file(file: &Path) -> String {
 fn good(toml: &str) -> String {
     let (_dir, file, _) = run("");
     std::fs::write(&file, toml).unwrap();
-    good_file(&file)
+    good_file(&file, &[])
 }

@@ -122,3 +122,15 @@ fn ip_address_in_a_domain_host_list() {
         .at("\"192.0.2.10", "domains[0].hosts[0]")
         .says("is an IP address");
 }
+
+/// A misspelt required key is one mistake: the unknown key with its suggestion, not also a
+/// "missing required key".
+#[test]
+fn misspelt_required_key_is_reported_once() {
+    let toml = format!("[[hosts]]\nnmae = \"kms1.example.com\"\n{DOMAIN}");
+    bad(&toml)
+        .at("nmae", "hosts[0].nmae")
+        .says("did you mean `name`?")
+        .never("missing required key")
+        .count(1);
+}

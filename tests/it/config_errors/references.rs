@@ -62,7 +62,9 @@ fn server_references_unknown_key() {
         .at("\"kms-updat\"", "servers.p.key")
         .says("unknown key `kms-updat`")
         .says("did you mean `kms-update`?")
-        .count(1);
+        // k.key does not exist: reported in the same pass.
+        .at("\"k.key\"", "keys.kms-update.file")
+        .count(2);
 }
 
 #[test]

@@ -61,14 +61,13 @@ fn unknown_key_in_servers_table() {
 }
 
 #[test]
-fn misspelt_address_is_unknown_and_address_missing() {
+fn misspelt_address_is_only_the_unknown_key() {
     let toml = format!("{HOST}{DOMAIN}[servers.p]\nadress = \"192.0.2.53\"\n");
     bad(&toml)
         .at("adress", "servers.p.adress")
         .says("did you mean `address`?")
-        .at("[servers.p]", "servers.p.address")
-        .says("missing required key `address`")
-        .count(2);
+        .never("missing required key")
+        .count(1);
 }
 
 #[test]

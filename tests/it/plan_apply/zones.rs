@@ -195,3 +195,38 @@ fn knot_plan_apply_and_policy_refusal() {
         "{text}"
     );
 }
+
+/// A domain whose zone cannot be found is listed in the Apply summary as failed, with why,
+/// next to the zones that were applied.
+#[test]
+fn apply_summary_lists_the_domains_whose_discovery_failed() {
+    let bind = lab();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &format!(
+            "[defaults]\nkey = \"kms-update\"\n[keys.kms-update]\nfile = \"{}\"\n[[hosts]]\nname = \"kms1.example.com\"\n[[domains]]\nname = \"corp.example.com\"\n[[domains]]\nname = \"lost.nowhere.test\"\n",
+            bind.key("kms-update").file.display()
+        ),
+    );
+    let (resolver, port) = (bind.addr().to_string(), bind.port().to_string());
+    let out = run(
+        &cfg,
+        &[
+            "apply",
+            "--yes",
+            "--resolver",
+            &resolver,
+            "--server-port",
+            &port,
+        ],
+    )
+    .code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let summary = &text[text.find("Apply summary:").expect("a summary")..];
+    assert!(summary.contains("applied    example.com."), "{text}");
+    assert!(
+        summary.contains("failed     domain lost.nowhere.test.: "),
+        "{text}"
+    );
+}
