@@ -43,6 +43,34 @@ impl KeyRing {
         KeyRing { by_id }
     }
 
+    /// Loads every key like [`KeyRing::load`], and fails (exit 3, before any packet) when a
+    /// key that some domain's messages would be signed with cannot be loaded.
+    pub fn load_used(desired: &DesiredState) -> crate::error::Result<KeyRing> {
+        let ring = KeyRing::load(desired);
+        let mut problems: Vec<String> = Vec::new();
+        for d in &desired.domains {
+            if let Some(spec) = desired.key_of(d)
+                && let Some(Err(e)) = ring.by_id(&spec.id)
+            {
+                let line = format!("key `{}`: {e}", spec.id);
+                if !problems.contains(&line) {
+                    problems.push(line);
+                }
+            }
+        }
+        if problems.is_empty() {
+            return Ok(ring);
+        }
+        Err(crate::error::Error::Usage {
+            message: format!(
+                "{}: {} TSIG key problem(s); nothing was sent to DNS\n  {}",
+                desired.path.display(),
+                problems.len(),
+                problems.join("\n  ")
+            ),
+        })
+    }
+
     /// The key with config id `id`.
     pub fn by_id(&self, id: &str) -> Option<&Result<Arc<TsigKey>, String>> {
         self.by_id.get(id)

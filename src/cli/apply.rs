@@ -34,7 +34,7 @@ pub struct ApplyArgs {
 
 pub async fn execute(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
     let desired = app::load_config(&global.config)?;
-    let keys = KeyRing::load(&desired);
+    let keys = KeyRing::load_used(&desired)?;
     let opts = args.net.options();
     let plan = match &args.plan {
         Some(file) => app::saved::load_saved_plan(file, &desired, &keys, &opts).await?,

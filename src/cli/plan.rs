@@ -41,7 +41,7 @@ pub enum Format {
 
 pub async fn execute(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit> {
     let desired = app::load_config(&global.config)?;
-    let keys = KeyRing::load(&desired);
+    let keys = KeyRing::load_used(&desired)?;
     let plan = app::plan(&desired, &keys, &args.net.options()).await;
     if let Some(path) = &args.out {
         let json = serde_json::to_string_pretty(&plan)

@@ -62,3 +62,36 @@ fn the_example_config_needs_offline() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("validate --offline"), "{stderr}");
 }
+
+/// `plan` and `apply` refuse a key that cannot be loaded before any packet (exit 3): a UDP
+/// socket standing in for the server sees nothing.
+#[test]
+fn plan_and_apply_refuse_an_unloadable_key_before_any_packet() {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_nonblocking(true).unwrap();
+    let addr = sock.local_addr().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = crate::harness::cli::write_config(
+        dir.path(),
+        &format!(
+            "[defaults]\nkey = \"k\"\n{MISSING_FILE}[servers.s]\naddress = \"{addr}\"\n\
+             [[hosts]]\nname = \"kms1.example.com\"\n\
+             [[domains]]\nname = \"corp.example.com\"\nzone = \"example.com\"\nserver = \"s\"\n"
+        ),
+    );
+    for args in [&["plan"][..], &["apply", "--yes"]] {
+        let out = kmsdns().arg("-c").arg(&cfg).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
+        assert!(
+            err.contains("1 TSIG key problem(s); nothing was sent to DNS")
+                && err.contains("key `k`: cannot read key file"),
+            "{err}"
+        );
+    }
+    let mut buf = [0u8; 512];
+    assert!(
+        sock.recv_from(&mut buf).is_err(),
+        "no packet reached the server"
+    );
+}
