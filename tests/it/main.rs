@@ -14,6 +14,7 @@ mod layers;
 mod packaging;
 mod plan_apply;
 mod powerdns;
+mod properties;
 mod races;
 mod readme;
 mod relay_selftest;
