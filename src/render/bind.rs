@@ -26,7 +26,11 @@ pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Rendered {
             text: zone_lines(g),
         })
         .collect();
-    Rendered { header, sections }
+    Rendered {
+        header,
+        sections,
+        table_head: None,
+    }
 }
 
 /// The lines for one zone.

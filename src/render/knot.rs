@@ -34,7 +34,11 @@ pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Rendered {
             text: zone_items(config, g),
         });
     }
-    Rendered { header, sections }
+    Rendered {
+        header,
+        sections,
+        table_head: None,
+    }
 }
 
 /// The placeholder written instead of a key's secret (not base64: `-` is outside its alphabet).

@@ -97,11 +97,21 @@ pub struct Rendered {
     pub header: String,
     /// The sections, in configuration order.
     pub sections: Vec<Section>,
+    /// A table's column line: printed once after the header on stdout (the sections then
+    /// follow without blank lines, as one table), and at the top of every file.
+    pub table_head: Option<String>,
 }
 
 impl Rendered {
     /// The whole document as printed on stdout.
     pub fn to_text(&self) -> String {
+        if let Some(head) = &self.table_head {
+            let mut out = format!("{}\n{head}", self.header);
+            for s in &self.sections {
+                out.push_str(&s.text);
+            }
+            return out;
+        }
         let mut out = self.header.clone();
         for (i, s) in self.sections.iter().enumerate() {
             if i > 0 || !out.is_empty() {
@@ -116,15 +126,17 @@ impl Rendered {
         out
     }
 
-    /// `(file name, contents)` for `--out-dir`.
+    /// `(file name, contents)` for `--out-dir`: every file starts with the header (and a
+    /// table's column line).
     pub fn files(&self) -> Vec<(String, String)> {
+        let head = self.table_head.as_deref().unwrap_or("");
         self.sections
             .iter()
             .map(|s| {
                 let text = if self.header.is_empty() {
-                    s.text.clone()
+                    format!("{head}{}", s.text)
                 } else {
-                    format!("{}\n{}", self.header, s.text)
+                    format!("{}\n{head}{}", self.header, s.text)
                 };
                 (s.file_name.clone(), text)
             })

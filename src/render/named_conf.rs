@@ -43,7 +43,11 @@ pub fn render(
             text: zone_statement(config, g, opts),
         });
     }
-    Rendered { header, sections }
+    Rendered {
+        header,
+        sections,
+        table_head: None,
+    }
 }
 
 fn key_statements(

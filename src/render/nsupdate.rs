@@ -69,7 +69,11 @@ pub fn render(
             text: zone_script(config, g, current),
         })
         .collect();
-    Rendered { header, sections }
+    Rendered {
+        header,
+        sections,
+        table_head: None,
+    }
 }
 
 fn has_server(config: &DesiredState, g: &ZoneGroup<'_>) -> bool {

@@ -52,6 +52,7 @@ pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Rendered {
                 text: format!("{sh_header}\n{}", pdnsutil_commands(config, groups)),
             },
         ],
+        table_head: None,
     }
 }
 

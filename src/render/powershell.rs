@@ -28,7 +28,11 @@ pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Rendered {
             text: zone_script(config, g),
         })
         .collect();
-    Rendered { header, sections }
+    Rendered {
+        header,
+        sections,
+        table_head: None,
+    }
 }
 
 const PRELUDE: &str = r#"

@@ -56,6 +56,7 @@ pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>], opts: RegistryOpt
     Rendered {
         header: String::new(),
         sections,
+        table_head: None,
     }
 }
 

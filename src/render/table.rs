@@ -27,7 +27,7 @@ pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Rendered {
         .iter()
         .zip(&tables)
         .map(|(g, rows)| {
-            let mut text = line(&COLUMNS.map(str::to_string), &widths);
+            let mut text = String::new();
             for r in rows {
                 text.push_str(&line(r, &widths));
             }
@@ -37,7 +37,11 @@ pub fn render(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Rendered {
             }
         })
         .collect();
-    Rendered { header, sections }
+    Rendered {
+        header,
+        sections,
+        table_head: Some(line(&COLUMNS.map(str::to_string), &widths)),
+    }
 }
 
 fn rows(config: &DesiredState, g: &ZoneGroup<'_>) -> Vec<[String; 9]> {
