@@ -16,10 +16,23 @@ pub fn load_key(spec: &KeySpec) -> Result<TsigKey, KeyError> {
         name: &spec.name,
         algorithm: spec.algorithm,
     };
-    match &spec.source {
+    let loaded = match &spec.source {
         KeySource::File(path) => keyfile::load_from_file(&key, path),
         KeySource::Env(var) => keyfile::load_from_env(&key, var),
+    }?;
+    // RFC 8945 §6: a secret shorter than half the HMAC's output weakens the key.
+    let min = loaded.algorithm.output_len() / 2;
+    if loaded.secret.len() < min {
+        tracing::warn!(
+            "TSIG key `{}`: its secret is {} byte(s), shorter than the {min} RFC 8945 §6 asks for {}; make a new key with `kmsdns keygen {} -a {}`",
+            spec.id,
+            loaded.secret.len(),
+            loaded.algorithm,
+            loaded.name,
+            loaded.algorithm
+        );
     }
+    Ok(loaded)
 }
 
 /// Every key of the configuration, loaded once: by config id and by TSIG name.

@@ -95,3 +95,32 @@ fn plan_and_apply_refuse_an_unloadable_key_before_any_packet() {
         "no packet reached the server"
     );
 }
+
+/// RFC 8945 §6: a secret shorter than half the HMAC output is accepted with a warning naming
+/// the key and the fix; the secret itself is never shown.
+#[test]
+fn a_short_secret_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("short.key"),
+        "key \"short\" { algorithm hmac-sha256; secret \"QQ==\"; };\n",
+    )
+    .unwrap();
+    let cfg = crate::harness::cli::write_config(
+        dir.path(),
+        &format!("[keys.short]\nfile = \"short.key\"\n{HOST}{DOMAIN}"),
+    );
+    let out = kmsdns()
+        .args(["validate", "-c"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("TSIG key `short`: its secret is 1 byte(s), shorter than the 16 RFC 8945 §6 asks for hmac-sha256")
+            && err.contains("kmsdns keygen short -a hmac-sha256"),
+        "{err}"
+    );
+    assert!(!err.contains("QQ=="), "the secret is never shown");
+}
