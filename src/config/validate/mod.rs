@@ -58,11 +58,19 @@ pub fn check(path: &Path, text: &str) -> Outcome {
                 if message == "duplicate key"
                     && let Some(k) = text.get(span.clone())
                 {
-                    message = format!("duplicate key `{k}`: it is already set in this table");
                     key = k.to_string();
-                    hint = format!(
-                        "keep one `{k} = …` per table; for another entry start a new [[table]] header above it"
-                    );
+                    let header = text[..span.start].ends_with('[');
+                    if header {
+                        message = format!("`[{k}]` appears twice");
+                        hint = format!(
+                            "merge the two [{k}] tables into one; each [table] may appear once (only lists like [[hosts]] repeat, with double brackets)"
+                        );
+                    } else {
+                        message = format!("duplicate key `{k}`: it is already set in this table");
+                        hint = format!(
+                            "keep one `{k} = …` per table; for another entry start a new [[table]] header above it"
+                        );
+                    }
                 }
                 diags
                     .push(Diagnostic::new(span, key, format!("TOML syntax: {message}")).hint(hint));
@@ -166,7 +174,27 @@ fn path_at(table: &DeTable<'_>, offset: usize) -> Option<String> {
 
 /// serde's "invalid type: string \"1688\", expected i64" in the words of the file format,
 /// with a hint for the usual cause.
-fn friendly_type_error(msg: &str, what: &str) -> (String, String) {
+fn friendly_type_error(msg: &str, what: &str, key: &str) -> (String, String) {
+    let field = key.rsplit('.').next().unwrap_or(key);
+    if msg.contains(" as i128") {
+        let range = match field {
+            "port" => "a port from 1 to 65535",
+            "priority" | "weight" => "a value from 0 to 65535",
+            "ttl" => "a TTL from 0 to 2147483647",
+            "retries" => "a value from 0 to 10",
+            _ => "a smaller number",
+        };
+        return (
+            format!("`{field}` is out of range: the number is far too large"),
+            format!("use {range}"),
+        );
+    }
+    if field == "timeout" && msg.contains("integer") {
+        return (
+            "`timeout` must be a duration in quotes, not a bare number".to_string(),
+            "write timeout = \"3s\" (or \"500ms\"), from 100ms to 60s per try".to_string(),
+        );
+    }
     let msg = msg
         .replace("invalid type: ", "wrong type: ")
         .replace("expected i64", "expected an integer")
@@ -272,7 +300,7 @@ impl Validator {
                     return None;
                 }
                 let sub = path_at(&t, span.start).unwrap_or_default();
-                let (msg, hint) = friendly_type_error(msg, what);
+                let (msg, hint) = friendly_type_error(msg, what, &format!("{key}{sub}"));
                 self.err(span, format!("{key}{sub}"), msg, hint);
                 None
             }

@@ -104,3 +104,32 @@ fn domain_without_name() {
         .says("missing required key `name`")
         .count(1);
 }
+
+#[test]
+fn huge_numbers_a_bare_timeout_and_a_repeated_table_get_plain_words() {
+    bad(&format!(
+        "[[hosts]]\nname = \"kms1.example.com\"\nport = 99999999999999999999\n{DOMAIN}"
+    ))
+    .at("99999999999999999999", "hosts[0].port")
+    .says("`port` is out of range")
+    .says("use a port from 1 to 65535")
+    .count(1);
+    bad(&format!(
+        "{HOST}{DOMAIN}[servers.p]\naddress = \"192.0.2.53\"\ntimeout = 3\n"
+    ))
+    .at("3\n", "servers.p.timeout")
+    .says("must be a duration in quotes")
+    .says("timeout = \"3s\"")
+    .count(1);
+    let twice = format!("[defaults]\nttl = 60\n[defaults]\nport = 1700\n{HOST}{DOMAIN}");
+    let out = bad(&twice);
+    assert!(
+        out.stderr.contains("`[defaults]` appears twice")
+            && out
+                .stderr
+                .contains("merge the two [defaults] tables into one"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("i128"), "{}", out.stderr);
+}
