@@ -53,6 +53,32 @@ pub struct ConfigErrors {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The most errors one report shows (the count of the rest follows).
+const MAX_SHOWN: usize = 50;
+
+/// A word longer than this is elided in messages (a 100,000-character name would otherwise
+/// print itself several times).
+const LONG_WORD: usize = 64;
+
+/// `text` with every word (a run without spaces) longer than [`LONG_WORD`] characters cut to
+/// its first 40 characters and its length.
+fn elide(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4096));
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let n = word.chars().count();
+        if n > LONG_WORD {
+            let head: String = word.chars().take(40).collect();
+            out.push_str(&format!("{head}… ({n} characters)"));
+        } else {
+            out.push_str(word);
+        }
+    }
+    out
+}
+
 impl ConfigErrors {
     /// A single problem not tied to a place in the file (e.g. the file cannot be read).
     pub fn whole_file(file: &Path, message: String, hint: &str) -> Self {
@@ -84,7 +110,7 @@ impl ConfigErrors {
         };
         let file = self.file.display();
         let mut out = String::new();
-        for d in &self.diagnostics {
+        for d in self.diagnostics.iter().take(MAX_SHOWN) {
             let key = if d.key.is_empty() {
                 String::new()
             } else {
@@ -98,8 +124,9 @@ impl ConfigErrors {
                 format!(":{line}:{col}")
             };
             out.push_str(&format!(
-                "{bold}{file}{place}: {bold:#}{error}error{error:#}{bold}: {key}{}{bold:#}\n",
-                d.message
+                "{bold}{file}{place}: {bold:#}{error}error{error:#}{bold}: {}{}{bold:#}\n",
+                elide(&key),
+                elide(&d.message)
             ));
             let mut group = Group::with_level(Level::ERROR);
             if !self.source_text.is_empty() {
@@ -108,7 +135,8 @@ impl ConfigErrors {
                         .annotation(AnnotationKind::Primary.span(span)),
                 );
             }
-            if let Some(h) = &d.hint {
+            let hint = d.hint.as_deref().map(elide);
+            if let Some(h) = &hint {
                 group = group.element(Level::HELP.with_name("hint").message(h.as_str()));
             }
             if !group.is_empty() {
@@ -118,6 +146,12 @@ impl ConfigErrors {
             out.push('\n');
         }
         let n = self.diagnostics.len();
+        if n > MAX_SHOWN {
+            out.push_str(&format!(
+                "… and {} more error(s) not shown; fix these first\n\n",
+                n - MAX_SHOWN
+            ));
+        }
         out.push_str(&format!(
             "{file}: {n} error{} in the configuration; nothing was sent to DNS",
             if n == 1 { "" } else { "s" }

@@ -133,3 +133,39 @@ fn huge_numbers_a_bare_timeout_and_a_repeated_table_get_plain_words() {
     );
     assert!(!out.stderr.contains("i128"), "{}", out.stderr);
 }
+
+#[test]
+fn long_values_are_elided_and_the_report_is_capped() {
+    let long = "a".repeat(100_000);
+    let out = bad(&format!(
+        "[[hosts]]\nname = \"{long}.example.com\"\n{DOMAIN}"
+    ));
+    assert!(out.stderr.len() < 4096, "{} bytes", out.stderr.len());
+    assert!(
+        out.stderr.contains("… (100015 characters)"),
+        "{}",
+        out.stderr
+    );
+    // 60 bad hosts: 50 shown, then how many more.
+    let mut many = String::new();
+    for i in 0..60 {
+        many.push_str(&format!("[[hosts]]\nname = \"bad_{i}.example.com\"\n"));
+    }
+    let out = bad(&format!("{many}{DOMAIN}"));
+    assert_eq!(
+        out.stderr.matches(": error: ").count(),
+        50,
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("… and 10 more error(s) not shown"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("60 errors in the configuration"),
+        "{}",
+        out.stderr
+    );
+}
