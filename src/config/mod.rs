@@ -78,12 +78,30 @@ pub fn check(path: &Path) -> Checked {
 }
 
 fn read(path: &Path) -> Result<String, ConfigErrors> {
-    std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         ConfigErrors::whole_file(
             path,
             format!("cannot read the configuration file: {e}"),
             "pass the file with -c FILE or KMSDNS_CONFIG, or create kmsdns.toml (see config.example.toml)",
         )
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        // Point at the first byte that is not UTF-8; the text before it is shown as it is.
+        let at = e.utf8_error().valid_up_to();
+        let bad = e.as_bytes()[at];
+        let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        ConfigErrors {
+            file: path.to_path_buf(),
+            diagnostics: vec![
+                Diagnostic::new(
+                    at..at + 1,
+                    "",
+                    format!("the file is not UTF-8 text: byte 0x{bad:02x} here is not valid UTF-8"),
+                )
+                .hint("save the file as UTF-8 (TOML files are UTF-8); e.g. `iconv -f latin1 -t utf-8`"),
+            ],
+            source_text: text,
+        }
     })
 }
 

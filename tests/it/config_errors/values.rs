@@ -169,3 +169,26 @@ fn long_values_are_elided_and_the_report_is_capped() {
         out.stderr
     );
 }
+
+#[test]
+fn a_file_that_is_not_utf8_names_the_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kmsdns.toml");
+    std::fs::write(
+        &file,
+        b"[[hosts]]\nname = \"kms1.example.com\" # caf\xe9\n[[domains]]\nname = \"example.com\"\n",
+    )
+    .unwrap();
+    let out = crate::harness::cli::kmsdns()
+        .args(["validate", "-c"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("kmsdns.toml:2:32: error: the file is not UTF-8 text: byte 0xe9"),
+        "{err}"
+    );
+    assert!(err.contains("save the file as UTF-8"), "{err}");
+}
