@@ -46,7 +46,8 @@ fn read_name(msg: &[u8], mut pos: usize) -> Result<(String, usize), TsigError> {
                 let target = (read_u16(msg, pos)? & 0x3FFF) as usize;
                 end.get_or_insert(pos + 2);
                 jumps += 1;
-                if jumps > 64 || target >= msg.len() {
+                // A pointer into the 12-octet header is never a name (RFC 1035 §4.1.4).
+                if jumps > 64 || target >= msg.len() || target < 12 {
                     return Err(malformed("a name has a compression loop or a bad pointer"));
                 }
                 pos = target;
