@@ -324,9 +324,13 @@ GOOD_SHAPE = {
     "schema": 1, "kmsdns_version": "0.1.0", "config_file": "kmsdns.toml",
     "config_sha256": Z64, "state_sha256": Z64, "plan_sha256": Z64, "zones": [], "failed_domains": [],
 }
-ZONE = {"zone": "example.com.", "target": {"server": {"name": "s", "address": "@SERVER@", "key": "kms-update",
-        "discovered": False}}, "rrsets": [{"name": "_vlmcs._tcp.example.com.", "desired": [], "changes": [
-        {"add": {"record": {"target": "evil.example.org.", "port": 1688, "priority": 0, "weight": 0, "ttl": 3600}}}]}]}
+REC = {"target": "kms1.example.com.", "port": 1688, "priority": 0, "weight": 0, "ttl": 3600}
+EVIL = dict(REC, target="evil.example.org.")
+ZONE = {"zone": "example.com.", "zone_discovered": False, "server": "s", "server_address": "@SERVER@",
+        "server_discovered": False, "transport": "udp", "timeout_ms": 200, "retries": 0, "key": "kms-update",
+        "rrsets": [{"owner": "_vlmcs._tcp.example.com.", "current": [], "desired": [REC, EVIL],
+                    "changes": [{"action": "add", "record": REC}, {"action": "add", "record": EVIL}],
+                    "unmanaged": []}], "error": None}
 
 
 def plancase(name, plan, args=None, exit=3, extra=None):
@@ -367,6 +371,11 @@ plancase("digest-not-hex", with_(plan_sha256="z" * 64))
 plancase("digest-short", with_(plan_sha256="abc"))
 plancase("config-digest-edited", with_(config_sha256="f" * 64))
 plancase("edited-changes", with_(zones=[ZONE]))
+plancase("edited-server-address", with_(zones=[dict(ZONE, server_address="192.0.2.1:53")]))
+plancase("edited-key-name", with_(zones=[dict(ZONE, key="other-key")]))
+plancase("edited-zone-error", with_(zones=[dict(ZONE, error="made up")]))
+plancase("change-action-unknown", with_(zones=[dict(ZONE, rrsets=[dict(ZONE["rrsets"][0], changes=[{"action": "upsert", "record": REC}])])]))
+plancase("record-port-out-of-range", with_(zones=[dict(ZONE, rrsets=[dict(ZONE["rrsets"][0], desired=[dict(REC, port=70000)])])]))
 plancase("zones-not-array", with_(zones={"example.com.": {}}))
 plancase("zone-missing-fields", with_(zones=[{"zone": "example.com."}]))
 plancase("unknown-top-level-field", with_(extra_field=True))
