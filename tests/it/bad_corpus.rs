@@ -331,3 +331,19 @@ fn every_bad_input_is_refused_before_any_packet() {
         failures.join("\n")
     );
 }
+
+/// The counter does see packets: the valid config of a flag case, planned, reads its zone from
+/// the counting socket (which never answers, so the plan fails with exit 1).
+#[test]
+fn the_counting_socket_sees_a_plan() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad/cli/no-subcommand");
+    let spec = Spec {
+        args: vec!["plan".to_string()],
+        exit: 1,
+        secrets: Vec::new(),
+        bug: None,
+    };
+    let (run, _tmp, server) = run_case(&dir, &spec);
+    assert_eq!(run.code, Some(spec.exit), "stderr:\n{}", run.stderr);
+    assert!(run.packets >= 1, "no packet reached {server}");
+}
