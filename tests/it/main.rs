@@ -1,5 +1,6 @@
 //! All integration tests build as one test program (see ../shared/STYLE.md §10).
 
+mod bad_corpus;
 mod ci_recipes;
 mod closed_pipe;
 mod config_errors;
