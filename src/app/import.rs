@@ -39,9 +39,11 @@ pub struct ImportRequest {
 /// The names of a `--from-file` file: one per line, `#` starts a comment; each with
 /// `FILE:LINE` as its origin.
 pub fn names_from_file(path: &Path) -> Result<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        context: format!("cannot read {}", path.display()),
-        source,
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Usage {
+        message: format!(
+            "--from-file: cannot read {}: {e}; nothing was sent",
+            path.display()
+        ),
     })?;
     Ok(text
         .lines()
@@ -66,9 +68,11 @@ fn domain_of(text: &str) -> Result<Fqdn> {
 }
 
 fn load_key(path: &Path) -> Result<(Arc<TsigKey>, ImportKey)> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        context: format!("cannot read key file {}", path.display()),
-        source,
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        usage(format!(
+            "--key: cannot read key file {}: {e}",
+            path.display()
+        ))
     })?;
     let keys = crate::dns::tsig::parse_key_file(path, &text)
         .map_err(|e| usage(format!("--key {}: {e}", path.display())))?;

@@ -35,7 +35,14 @@ pub fn write_key_file(path: &Path, key: &TsigKey, force: bool) -> Result<PathBuf
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::Usage {
+                message: format!(
+                    "cannot create {}: its directory does not exist; create it first or choose another path",
+                    path.display()
+                ),
+            }
+        } else if e.kind() == std::io::ErrorKind::AlreadyExists {
             Error::Usage {
                 message: format!(
                     "{} already exists; choose another file or pass --force to replace it",

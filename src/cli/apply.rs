@@ -35,6 +35,10 @@ pub struct ApplyArgs {
 pub async fn execute(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
     let desired = app::load_config(&global.config)?;
     let keys = KeyRing::load_used(&desired)?;
+    // Without --yes there must be someone to ask: found out before the first packet.
+    if !args.yes && !std::io::stdin().is_terminal() {
+        return Err(not_interactive());
+    }
     let opts = args.net.options();
     let plan = match &args.plan {
         Some(file) => app::saved::load_saved_plan(file, &desired, &keys, &opts).await?,
@@ -103,9 +107,7 @@ pub async fn execute(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
 /// Asks on the terminal; without one, refuses (CI must pass --yes).
 fn confirm(out: &mut impl Write) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
-        return Err(Error::Usage {
-            message: "not applying: stdin is not a terminal; pass --yes to apply without asking (CI must opt in). Nothing was sent.".into(),
-        });
+        return Err(not_interactive());
     }
     write!(out, "Apply these changes? [y/N] ")?;
     out.flush()?;
@@ -118,4 +120,10 @@ fn confirm(out: &mut impl Write) -> Result<bool> {
             source: e,
         })?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+fn not_interactive() -> Error {
+    Error::Usage {
+        message: "not applying: stdin is not a terminal; pass --yes to apply without asking (CI must opt in). Nothing was sent.".into(),
+    }
 }

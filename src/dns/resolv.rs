@@ -90,14 +90,22 @@ fn interface_index(name: &str) -> u32 {
 
 /// Parses a `--resolver` value: `IP`, `IP:PORT` or `[IPv6]:PORT`.
 pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
-    if let Ok(sa) = s.parse::<SocketAddr>() {
-        return Ok(sa);
+    let bad = || format!("`{s}` is not a resolver address: write IP, IP:PORT or [IPv6]:PORT");
+    let addr = if let Ok(sa) = s.parse::<SocketAddr>() {
+        sa
+    } else {
+        let ip = match s.strip_prefix('[') {
+            Some(rest) => rest.strip_suffix(']').ok_or_else(bad)?,
+            None => s,
+        };
+        SocketAddr::new(ip.parse::<IpAddr>().map_err(|_| bad())?, 53)
+    };
+    if addr.port() == 0 {
+        return Err(format!(
+            "`{s}`: port 0 is not a port to send to; use 1-65535 (53 when omitted)"
+        ));
     }
-    s.trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>()
-        .map(|ip| SocketAddr::new(ip, 53))
-        .map_err(|_| format!("`{s}` is not a resolver address: write IP, IP:PORT or [IPv6]:PORT"))
+    Ok(addr)
 }
 
 #[cfg(test)]

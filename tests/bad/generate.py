@@ -49,15 +49,7 @@ OK_CASES = {"host-name-idn-emoji-accepted", "domain-name-idn-symbol", "host-name
 # and case.toml says what is wrong (`bug`); the runner checks only the exit code and snapshot.
 BUGS = {
     "missing-semicolon": (0, "a key statement missing `;` after the algorithm is accepted (BIND rejects it)"),
-    "not-bind-format": (3, "the error echoes the offending line, which holds the secret"),
     "bare-cr-line-endings": (3, "a file with CR-only line endings gives a stderr over 4 KiB"),
-    "apply-without-yes-no-tty": (1, "apply without --yes and no terminal reads the zones (a packet) and exits 1 instead of refusing with 3 first"),
-    "resolver-port-zero": (1, "--resolver 127.0.0.1:0 is accepted (not a usage error) and the plan goes on to the network"),
-    "import-from-missing-file": (1, "a missing --from-file exits 1 instead of 3"),
-    "import-key-missing": (1, "a missing --key file exits 1 instead of 3"),
-    "import-server-port-zero": (1, "--server 127.0.0.1:0 is accepted and import tries to send to port 0"),
-    "resolver-ipv6-unclosed-bracket": (1, "--resolver '[::1:53' (no closing bracket) is taken as [::1:53]:53 and verify sends to it"),
-    "keygen-out-missing-dir": (1, "keygen -o into a missing directory exits 1 instead of 3"),
 }
 
 

@@ -141,7 +141,18 @@ impl<'a> Lexer<'a> {
 pub(super) fn describe(token: &Option<(usize, Token)>) -> String {
     match token {
         None => "the end of the file".to_string(),
-        Some((_, Token::Word(w))) => format!("`{w}`"),
+        // A key file holds secrets: only a word that looks like a keyword is echoed.
+        Some((_, Token::Word(w)))
+            if w.len() <= 24
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) =>
+        {
+            format!("`{w}`")
+        }
+        Some((_, Token::Word(w))) => format!(
+            "a word of {} characters (not shown: it may hold a secret)",
+            w.chars().count()
+        ),
         Some((_, Token::Quoted(_))) => "a quoted string".to_string(),
         Some((_, Token::Open)) => "`{`".to_string(),
         Some((_, Token::Close)) => "`}`".to_string(),
