@@ -44,6 +44,23 @@ pub fn validate(path: &Path, text: &str) -> Result<DesiredState, Diags> {
 /// Checks `text`, keeping what could be built even when there are errors.
 pub fn check(path: &Path, text: &str) -> Outcome {
     let mut diags = Diags::new();
+    // CR-only line endings (classic Mac OS) make the whole file one TOML line: one error,
+    // not one per line.
+    if let Some(at) = text.find('\r').filter(|&i| !text[i..].starts_with("\r\n")) {
+        diags.push(
+            Diagnostic::new(
+                at..at + 1,
+                "",
+                "the file uses bare CR line endings: TOML needs LF (or CRLF)",
+            )
+            .hint("save the file with LF line endings, e.g. `tr '\\r' '\\n' < OLD > NEW`"),
+        );
+        return Outcome {
+            state: None,
+            diags,
+            key_sources: KeySources::new(),
+        };
+    }
     let doc = match DeTable::parse(text) {
         Ok(doc) => doc,
         Err(_) => {
