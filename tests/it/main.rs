@@ -6,6 +6,7 @@ mod closed_pipe;
 mod config_errors;
 mod config_schema;
 mod dns_engine;
+mod exit_codes;
 mod faults;
 mod harness;
 mod harness_selftest;
