@@ -218,9 +218,17 @@ pub fn parse_address(s: &str) -> Result<ServerAddress, String> {
     };
     check_port(port, s)?;
     if host.contains(':') {
-        return Err(format!(
-            "`{s}` is not an address: write IPv6 addresses with a port as [addr]:port"
-        ));
+        let first = s.split(':').next().unwrap_or("");
+        // A URL, or an IPv4 address or a name before the first colon (a port typed twice).
+        return Err(if let Some((scheme, rest)) = s.split_once("://") {
+            format!("`{s}` is a URL: write the address without `{scheme}://`, e.g. \"{rest}\"")
+        } else if first.contains('.') {
+            format!(
+                "`{s}` has more than one `:`: write one port after the address, e.g. \"{first}:53\""
+            )
+        } else {
+            format!("`{s}` is not an address: write IPv6 addresses with a port as [addr]:port")
+        });
     }
     let host = Fqdn::parse_domain(host)
         .map_err(|e| format!("`{s}` is not a valid server address: {e}"))?;

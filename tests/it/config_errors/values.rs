@@ -192,3 +192,20 @@ fn a_file_that_is_not_utf8_names_the_line_and_column() {
     );
     assert!(err.contains("save the file as UTF-8"), "{err}");
 }
+
+#[test]
+fn an_address_with_two_ports_or_a_scheme_gets_a_hint_that_fits() {
+    bad(&format!(
+        "{HOST}{DOMAIN}[servers.p]\naddress = \"192.0.2.1:P:53\"\n"
+    ))
+    .at("\"192.0.2.1:P:53\"", "servers.p.address")
+    .says("has more than one `:`")
+    .says("\"192.0.2.1:53\"")
+    .count(1);
+    bad(&format!(
+        "{HOST}{DOMAIN}[servers.p]\naddress = \"udp://192.0.2.1:53\"\n"
+    ))
+    .at("\"udp://192.0.2.1:53\"", "servers.p.address")
+    .says("is a URL: write the address without `udp://`")
+    .count(1);
+}
