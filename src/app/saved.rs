@@ -135,11 +135,21 @@ fn not_a_plan_words(reason: &str) -> String {
         format!("it has no `{f}`")
     } else if let Some(f) = field("unknown field `") {
         format!("it has a field `{f}` that plans do not have ({place})")
+    } else if let Some(v) = field("unknown variant `") {
+        format!(
+            "it has `{v}` where a plan has one of its own words, e.g. an action add, change or delete ({place})"
+        )
     } else if what.starts_with("invalid type") || what.starts_with("invalid value") {
-        let what = what
+        // serde names Rust types ("expected struct Problem"): say only what was found.
+        let found = what
             .replace("invalid type: ", "")
             .replace("invalid value: ", "");
-        format!("a value has the wrong type ({place}: {what})")
+        let found = found
+            .split(", expected")
+            .next()
+            .unwrap_or(&found)
+            .to_string();
+        format!("a value has the wrong type ({place}: {found})")
     } else if what.contains("EOF") {
         "it is empty or cut short (not a whole JSON document)".to_string()
     } else {
