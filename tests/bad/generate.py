@@ -456,6 +456,11 @@ for (kind, name), c in sorted(cases.items()):
     d = os.path.join(ROOT, kind, name)
     os.makedirs(d)
     for rel, content in c["files"].items():
+        # The repository ignores *.key (no secret is ever committed): corpus key files are
+        # stored as *.key.in and the runner names them back. Their secrets are fixed fake test
+        # strings, input for the parser only, never the key of any server.
+        if rel.endswith(".key"):
+            rel += ".in"
         p = os.path.join(d, rel)
         os.makedirs(os.path.dirname(p), exist_ok=True)
         with open(p, "wb") as f:

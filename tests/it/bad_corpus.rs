@@ -109,7 +109,12 @@ fn copy_case(from: &Path, to: &Path, server: &str) {
     std::fs::create_dir_all(to).expect("create case copy");
     for entry in std::fs::read_dir(from).expect("read case dir") {
         let path = entry.expect("dir entry").path();
-        let dest = to.join(path.file_name().expect("file name"));
+        // Corpus key files are stored as `*.key.in` (the repository ignores `*.key`).
+        let name = path.file_name().expect("file name").to_string_lossy();
+        let dest = to.join(
+            name.strip_suffix(".key.in")
+                .map_or(name.to_string(), |stem| format!("{stem}.key")),
+        );
         if path.is_dir() {
             copy_case(&path, &dest, server);
         } else {
