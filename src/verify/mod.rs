@@ -289,8 +289,15 @@ pub fn workaround(report: &DomainReport) -> Vec<String> {
             || "<kms-host-fqdn>".to_string(),
             |h| h.trim_end_matches('.').to_string(),
         );
+    // Its port, when the TCP probe ran (a host may listen elsewhere than 1688).
+    let port = report
+        .checks
+        .iter()
+        .filter_map(|c| c.tcp.as_ref())
+        .find(|t| t.target.as_str() == host)
+        .map_or(crate::model::KMS_DEFAULT_PORT, |t| t.port);
     vec![
-        format!("pin a client to a KMS host by hand: slmgr.vbs /skms {host}:1688, then slmgr.vbs /ato (an FQDN that works here but not through discovery means the SRV record is the problem; only the IP form working means name resolution)"),
+        format!("pin a client to a KMS host by hand: slmgr.vbs /skms {host}:{port}, then slmgr.vbs /ato (an FQDN that works here but not through discovery means the SRV record is the problem; only the IP form working means name resolution)"),
         "return the client to automatic discovery later: slmgr.vbs /ckms".to_string(),
         "when no KMS host can be reached at all: switch the client to a MAK key with slmgr.vbs /ipk <MAK>, then slmgr.vbs /ato".to_string(),
     ]

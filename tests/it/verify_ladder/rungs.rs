@@ -131,6 +131,16 @@ fn closed_port_is_port_blocked() {
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!((f[0].0.as_str(), f[0].1.as_str()), ("tcp", "port-blocked"));
     assert!(f[0].2.contains("firewall"), "{f:?}");
+    // The client-side workaround pins the host on the port the SRV record gives, not 1688.
+    let pin = format!("slmgr.vbs /skms kms1.example.com:{port}");
+    assert!(
+        report["domains"][0]["workaround"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().contains(&pin)),
+        "{report}"
+    );
     // --no-connect skips the rung.
     let (code, _) = run_case(&lines, "kms1.example.com", port, &[], &["--no-connect"]);
     assert_eq!(code, 0);
