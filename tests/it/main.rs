@@ -23,6 +23,7 @@ mod relay_selftest;
 mod render;
 mod render_roundtrip;
 mod render_servers;
+mod samba_selftest;
 mod saved_plans;
 mod systemd_units;
 mod tsig;

@@ -57,9 +57,14 @@
 //!   faults)`, UDP and TCP on one port): drops, delays, duplicates, truncates, garbles or forges
 //!   replies, strips or breaks their TSIG, so tests can show what a client does when the
 //!   network misbehaves.
+//! - [`samba`]: a real Active Directory DC (Samba) in a network namespace of the test's own,
+//!   shared by the tests of one process ([`samba::SambaDc::shared`]), with `kmsdns`, `other`
+//!   and `Administrator` keytabs; clients (`kmsdns`, dig, nsupdate, kinit) run inside the
+//!   namespace through [`samba::SambaDc::command`]. Needs root.
 //!
 //! Set `KMSDNS_KEEP_LAB=1` to keep a server's temp dir (its path is printed on drop).
-//! Every wait is bounded; nothing talks to anything but 127.0.0.1 and ::1.
+//! Every wait is bounded; nothing talks to anything but 127.0.0.1 and ::1 (the Samba DC: its
+//! own network namespace).
 
 #![allow(dead_code)] // Not every test uses every helper.
 
@@ -73,6 +78,7 @@ pub mod knot;
 pub mod pdns;
 pub mod ports;
 pub mod relay;
+pub mod samba;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -120,6 +126,11 @@ fn debian_package(binary: &str) -> &'static str {
         "zsh" => "zsh",
         "fish" => "fish",
         "git" => "git",
+        "samba" => "samba",
+        "samba-tool" => "samba-common-bin",
+        "winbindd" => "winbind",
+        "kinit" | "klist" | "kdestroy" => "krb5-user",
+        "ip" => "iproute2",
         _ => panic!(
             "harness::require({binary:?}): add `{binary}` and its Debian package to \
              debian_package() in tests/it/harness/mod.rs and to `need` in scripts/test.sh"

@@ -1,0 +1,331 @@
+//! A real Active Directory domain controller — Samba 4 (`samba`, Debian 12: 4.17) — for the
+//! Microsoft DNS / GSS-TSIG tests, in a network namespace of the test process's own.
+//!
+//! The DC wants fixed ports (53, 88, 135, 389, 445, 464), so it cannot share 127.0.0.1 with
+//! other tests: it runs in namespace `kmsdns-samba-<pid>-<n>` on [`DC_IP`], and everything that
+//! talks to it — `kmsdns`, `dig`, `nsupdate`, `kinit` — runs in the same namespace through
+//! [`SambaDc::command`] (`ip netns exec NAME PROGRAM`), with `KRB5_CONFIG` pointing at the
+//! lab's own krb5.conf. Nothing on the host changes: no /etc/krb5.conf, no /etc/samba, no
+//! nsswitch; smb.conf, databases, logs, pid files and sockets all live in the lab directory.
+//! Needs root (network namespaces); CI runs as root.
+//!
+//! Provisioning takes seconds (see [`SambaDc::provision_time`]), so the tests of one process
+//! share one DC: [`SambaDc::shared`]. Tests keep out of each other's way by using their own
+//! names from [`SambaDc::fresh_domain`]. A guardian process (guardian.sh) stops the DC and
+//! deletes the namespace and lab directory when the test process ends, however it ends;
+//! leftovers of a run killed before its guardian could act are removed by the next run.
+//!
+//! ```ignore
+//! let dc = SambaDc::shared();
+//! let domain = dc.fresh_domain("apply");              // e.g. apply-3.ad.kmsdns.test
+//! let ticket = dc.kinit("kmsdns");                    // a credential cache of the test's own
+//! let out = dc.nsupdate(Some(&ticket), &format!(
+//!     "update add _vlmcs._tcp.{domain}. 300 SRV 0 0 1688 kms1.{}.\nsend\n", ZONE));
+//! assert_eq!(dc.srv_records(&format!("_vlmcs._tcp.{domain}")).len(), 1);
+//! let out = dc.kmsdns().args(["plan", "-c"]).arg(&config).output().unwrap();
+//! ```
+//!
+//! Users: `kmsdns` and `other` (ordinary domain users, random passwords nobody knows) and
+//! `Administrator`, each with a keytab ([`SambaUser::keytab`], mode 0600).
+
+mod client;
+mod netns;
+mod provision;
+
+use std::fs;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+#[allow(unused_imports)] // for the kmsdns end-to-end tests against the DC
+pub use client::Ticket;
+#[allow(unused_imports)]
+pub use netns::{DC_IP, PEER_IP};
+#[allow(unused_imports)]
+pub use provision::{HOST, NETBIOS_DOMAIN, REALM, SambaUser, ZONE};
+
+use super::require;
+
+/// How long the DC may take to answer DNS and Kerberos after `samba` starts.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The guardian script (see its header).
+const GUARDIAN: &str = include_str!("samba/guardian.sh");
+
+/// The ordinary users every lab DC has (plus `Administrator`).
+pub const USERS: [&str; 2] = ["kmsdns", "other"];
+
+/// A running Samba AD DC in its own network namespace. Stopped (namespace and lab directory
+/// deleted) on drop, or — for [`SambaDc::shared`] — when the test process ends.
+pub struct SambaDc {
+    netns: String,
+    dir: PathBuf,
+    smb_conf: PathBuf,
+    krb5_conf: PathBuf,
+    users: Vec<SambaUser>,
+    guardian: Option<Child>,
+    samba_pid: u32,
+    names: AtomicU32,
+    /// `samba-tool domain provision` + users + keytabs.
+    pub provision_time: Duration,
+    /// From starting `samba` until DNS answers the zone's SOA and the KDC issues a ticket.
+    pub start_time: Duration,
+}
+
+impl SambaDc {
+    /// The DC this test process shares, started on first use. Panics (in every test that asks,
+    /// with the same message) when it cannot be started.
+    pub fn shared() -> &'static SambaDc {
+        static SHARED: OnceLock<Result<SambaDc, String>> = OnceLock::new();
+        let dc = SHARED.get_or_init(|| {
+            std::panic::catch_unwind(SambaDc::start).map_err(|e| {
+                e.downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_else(|| "unknown panic".to_owned())
+            })
+        });
+        match dc {
+            Ok(dc) => dc,
+            Err(e) => panic!("the shared Samba DC could not be started: {e}"),
+        }
+    }
+
+    /// Provisions a new domain and starts its DC in a new namespace (a DC of the caller's own;
+    /// most tests want [`SambaDc::shared`]). Panics naming the Debian packages when Samba is
+    /// not installed.
+    pub fn start() -> SambaDc {
+        let samba = require_samba();
+        let tmp = std::env::temp_dir();
+        netns::remove_stale(&tmp);
+        let name = netns::fresh_name();
+        let dir = tmp.join(&name);
+        fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+
+        // Until the guardian runs, a panic here cleans up what exists so far.
+        let mut setup = SetupGuard {
+            dir: dir.clone(),
+            netns: None,
+        };
+        let t = Instant::now();
+        let prov = provision::provision(&dir, &USERS);
+        let provision_time = t.elapsed();
+
+        netns::create(&name);
+        setup.netns = Some(name.clone());
+        let guardian_path = dir.join("guardian.sh");
+        fs::write(&guardian_path, GUARDIAN).expect("write guardian.sh");
+        fs::set_permissions(&guardian_path, fs::Permissions::from_mode(0o700))
+            .expect("chmod guardian.sh");
+        let t = Instant::now();
+        let guardian = Command::new("/bin/sh")
+            .arg(&guardian_path)
+            .arg(std::process::id().to_string())
+            .arg(&name)
+            .arg(&dir)
+            .arg(&samba)
+            .arg(&prov.smb_conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("spawn the Samba guardian");
+        std::mem::forget(setup); // the guardian cleans up from here on
+        let mut dc = SambaDc {
+            netns: name,
+            dir,
+            smb_conf: prov.smb_conf,
+            krb5_conf: prov.krb5_conf,
+            users: prov.users,
+            guardian: Some(guardian),
+            samba_pid: 0,
+            names: AtomicU32::new(0),
+            provision_time,
+            start_time: Duration::ZERO,
+        };
+        dc.wait_ready(t);
+        dc.start_time = t.elapsed();
+        dc
+    }
+
+    /// Waits until the DC answers SOA for the zone and its KDC gives `kmsdns` a ticket.
+    fn wait_ready(&mut self, started: Instant) {
+        let deadline = started + START_TIMEOUT;
+        let pid_file = self.dir.join("samba.pid");
+        let mut dns_up = false;
+        loop {
+            if self.samba_pid == 0 {
+                self.samba_pid = fs::read_to_string(&pid_file)
+                    .ok()
+                    .and_then(|s| s.trim().parse().ok())
+                    .unwrap_or(0);
+            }
+            if self.samba_pid != 0 && !process_running(self.samba_pid) {
+                panic!(
+                    "samba exited before it was ready; log:\n{}",
+                    self.log_tail()
+                );
+            }
+            if self.samba_pid != 0 {
+                dns_up = dns_up || self.dig(&["+short", ZONE, "SOA"]).starts_with(HOST);
+                if dns_up && self.try_kinit("kmsdns").is_ok() {
+                    return;
+                }
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "the Samba DC did not answer (DNS up: {dns_up}) within {START_TIMEOUT:?}; \
+                     log:\n{}",
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The network namespace the DC runs in.
+    pub fn netns(&self) -> &str {
+        &self.netns
+    }
+
+    /// The lab directory (smb.conf in `etc/`, databases in `private/`, keytabs, logs).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The DC's address inside the namespace (DNS on port 53, KDC on 88).
+    pub fn ip(&self) -> std::net::IpAddr {
+        DC_IP.into()
+    }
+
+    /// The AD zone, `ad.kmsdns.test`.
+    pub fn zone(&self) -> &'static str {
+        ZONE
+    }
+
+    /// The Kerberos realm, `AD.KMSDNS.TEST`.
+    pub fn realm(&self) -> &'static str {
+        REALM
+    }
+
+    /// The DC's host name, the zone's SOA MNAME: `dc1.ad.kmsdns.test` (no trailing dot).
+    /// The DNS service principal is `DNS/` + this.
+    pub fn mname(&self) -> String {
+        format!("{HOST}.{ZONE}")
+    }
+
+    /// The lab's krb5.conf (what [`SambaDc::command`] sets `KRB5_CONFIG` to).
+    pub fn krb5_conf(&self) -> &Path {
+        &self.krb5_conf
+    }
+
+    /// The lab's smb.conf (for `samba-tool -s`).
+    pub fn smb_conf(&self) -> &Path {
+        &self.smb_conf
+    }
+
+    /// The account called `name` (`kmsdns`, `other` or `Administrator`).
+    pub fn user(&self, name: &str) -> &SambaUser {
+        self.users
+            .iter()
+            .find(|u| u.name == name)
+            .unwrap_or_else(|| {
+                panic!("no user {name:?} on the Samba DC (have {USERS:?} and Administrator)")
+            })
+    }
+
+    /// The keytab of `name` (mode 0600).
+    pub fn keytab(&self, name: &str) -> &Path {
+        &self.user(name).keytab
+    }
+
+    /// A domain name under the zone no other test of this process gets:
+    /// `HINT-N.ad.kmsdns.test`. Its KMS owner name is `_vlmcs._tcp.` + this.
+    pub fn fresh_domain(&self, hint: &str) -> String {
+        let n = self.names.fetch_add(1, Ordering::Relaxed);
+        format!("{hint}-{n}.{ZONE}")
+    }
+
+    /// samba's output so far (it runs with `-i`: its log goes to stdout).
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.join("samba.log")).unwrap_or_default()
+    }
+
+    fn log_tail(&self) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+impl Drop for SambaDc {
+    fn drop(&mut self) {
+        if let Some(mut guardian) = self.guardian.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &guardian.id().to_string()])
+                .status();
+            let _ = guardian.wait();
+        }
+    }
+}
+
+/// Removes the lab directory and namespace of a start that failed before its guardian ran.
+struct SetupGuard {
+    dir: PathBuf,
+    netns: Option<String>,
+}
+
+impl Drop for SetupGuard {
+    fn drop(&mut self) {
+        if let Some(name) = &self.netns {
+            netns::destroy(name);
+        }
+        if std::env::var("KMSDNS_KEEP_LAB").is_ok_and(|v| v == "1") {
+            eprintln!("KMSDNS_KEEP_LAB: kept Samba lab at {}", self.dir.display());
+        } else {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// True while `pid` runs (a zombie counts as gone).
+fn process_running(pid: u32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X"),
+        Err(_) => false,
+    }
+}
+
+/// `samba`'s path; panics naming the Debian packages an AD DC needs when any part is missing.
+fn require_samba() -> PathBuf {
+    let samba = require("samba");
+    require("samba-tool");
+    require("winbindd");
+    require("kinit");
+    require("ip");
+    let lib = format!("/usr/lib/{}-linux-gnu/samba", std::env::consts::ARCH);
+    for (file, package) in [
+        ("/usr/share/samba/setup".to_owned(), "samba-ad-provision"),
+        (format!("{lib}/ldb/acl.so"), "samba-dsdb-modules"),
+        (format!("{lib}/vfs/acl_xattr.so"), "samba-vfs-modules"),
+    ] {
+        assert!(
+            Path::new(&file).exists(),
+            "{file} not found: install the Debian package `{package}` (with \
+             --no-install-recommends, as `bash scripts/test.sh` does; the recommended \
+             libnss-winbind edits /etc/nsswitch.conf)"
+        );
+    }
+    samba
+}
