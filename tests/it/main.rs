@@ -21,6 +21,7 @@ mod races;
 mod readme;
 mod relay_selftest;
 mod render;
+mod render_powershell;
 mod render_roundtrip;
 mod render_servers;
 mod samba_selftest;
