@@ -277,3 +277,30 @@ fn the_powershell_checker_catches_broken_scripts() {
         "an unclosed quote in a rendered script parsed"
     );
 }
+
+/// README's ```` ```powershell ```` blocks (the AD set-up) parse too.
+#[test]
+fn readme_powershell_blocks_parse() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in readme.lines() {
+        let trimmed = line.trim();
+        match &mut current {
+            None if trimmed == "```powershell" => current = Some(String::new()),
+            None => {}
+            Some(_) if trimmed == "```" => blocks.push(current.take().unwrap()),
+            Some(body) => {
+                body.push_str(trimmed);
+                body.push('\n');
+            }
+        }
+    }
+    assert!(
+        blocks.len() >= 2,
+        "README's AD section has PowerShell blocks"
+    );
+    for block in &blocks {
+        assert_parses("a README powershell block", block);
+    }
+}
