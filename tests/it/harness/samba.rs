@@ -175,7 +175,12 @@ impl SambaDc {
                 );
             }
             if self.samba_pid != 0 {
-                dns_up = dns_up || self.dig(&["+short", ZONE, "SOA"]).starts_with(HOST);
+                // One short try per poll: a query sent while samba is still loading would
+                // otherwise wait out dig's default retries.
+                dns_up = dns_up
+                    || self
+                        .dig(&["+short", "+time=1", "+tries=1", ZONE, "SOA"])
+                        .starts_with(HOST);
                 if dns_up && self.try_kinit("kmsdns").is_ok() {
                     return;
                 }
@@ -289,6 +294,7 @@ impl Drop for SetupGuard {
             netns::destroy(name);
         }
         if std::env::var("KMSDNS_KEEP_LAB").is_ok_and(|v| v == "1") {
+            let _ = fs::write(self.dir.join("KEEP"), "");
             eprintln!("KMSDNS_KEEP_LAB: kept Samba lab at {}", self.dir.display());
         } else {
             let _ = fs::remove_dir_all(&self.dir);

@@ -13,7 +13,7 @@ use super::provision::{self, ZONE};
 use crate::harness::{SrvRr, cli, require};
 
 /// A Kerberos credential cache holding a ticket-granting ticket, in a temp dir of its own
-/// (deleted on drop).
+/// inside the lab directory (deleted on drop, and with the lab).
 pub struct Ticket {
     _dir: tempfile::TempDir,
     /// The cache file (for `KRB5CCNAME=FILE:…`).
@@ -86,8 +86,8 @@ impl SambaDc {
     pub(super) fn try_kinit(&self, user: &str) -> Result<Ticket, String> {
         let account = self.user(user);
         let dir = tempfile::Builder::new()
-            .prefix("kmsdns-samba-ccache-")
-            .tempdir()
+            .prefix("ccache-")
+            .tempdir_in(self.dir())
             .expect("create ccache dir");
         let ccache = dir.path().join("ccache");
         let out = self

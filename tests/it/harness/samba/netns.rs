@@ -115,7 +115,8 @@ fn alive(pid: u32) -> bool {
 }
 
 /// Deletes namespaces and lab directories left by runs whose process is gone (a test run
-/// killed with SIGKILL cannot clean up after itself).
+/// killed with SIGKILL cannot clean up after itself; its guardian normally does, but it can be
+/// killed too). Labs kept with `KMSDNS_KEEP_LAB=1` stay.
 pub fn remove_stale(tmp: &Path) {
     if let Ok(out) = Command::new(require("ip")).args(["netns", "list"]).output() {
         for line in String::from_utf8_lossy(&out.stdout).lines() {
@@ -128,7 +129,10 @@ pub fn remove_stale(tmp: &Path) {
     if let Ok(entries) = std::fs::read_dir(tmp) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if owner_pid(&name).is_some_and(|pid| !alive(pid)) {
+            // A lab kept with KMSDNS_KEEP_LAB=1 has a KEEP file: it stays.
+            if owner_pid(&name).is_some_and(|pid| !alive(pid))
+                && !entry.path().join("KEEP").exists()
+            {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
         }
