@@ -166,3 +166,57 @@ fn write_property_on_the_node_alone_lets_another_account_update_it() {
     assert!(stderr(&out).contains("SERVFAIL"), "{}", stderr(&out));
     assert_eq!(targets(dc, &sibling), ["kms1.ad.kmsdns.test."]);
 }
+
+/// Our binary runs inside the DC's namespace ([`SambaDc::kmsdns`]): `plan` reads the AD zone
+/// (unsigned reads are allowed), and an unsigned `apply` is refused by the secure-only zone
+/// with an error that names the zone and the server, and changes nothing. (GSS-TSIG end to end
+/// is the GSS client's test.)
+#[test]
+fn kmsdns_runs_in_the_namespace_and_an_unsigned_apply_is_refused() {
+    let dc = SambaDc::shared();
+    let domain = dc.fresh_domain("kmsdns");
+    let owner = format!("_vlmcs._tcp.{domain}");
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::harness::cli::write_config(
+        dir.path(),
+        &format!(
+            "[servers.dc]\naddress = \"{}\"\n\n[[hosts]]\nname = \"kms1.{ZONE}\"\n\n\
+             [[domains]]\nname = \"{domain}\"\nzone = \"{ZONE}\"\nserver = \"dc\"\n",
+            dc.ip()
+        ),
+    );
+
+    let plan = dc
+        .kmsdns()
+        .args(["plan", "--detailed-exitcode", "-c"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert_eq!(plan.status.code(), Some(2), "{text}{}", stderr(&plan));
+    assert!(text.contains(&format!("kms1.{ZONE}")), "{text}");
+
+    let apply = dc
+        .kmsdns()
+        .args(["apply", "--yes", "-c"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    // The apply report (stdout) names the zone, the server and the rcode.
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&apply.stdout),
+        stderr(&apply)
+    );
+    assert_eq!(apply.status.code(), Some(1), "{report}");
+    let failed = report
+        .lines()
+        .find(|l| l.trim_start().starts_with("failed"))
+        .unwrap_or_else(|| panic!("no failed line: {report}"));
+    assert!(failed.contains("REFUSED"), "{report}");
+    assert!(
+        failed.contains(ZONE) && failed.contains("10.53.0.1:53"),
+        "{report}"
+    );
+    assert!(targets(dc, &owner).is_empty());
+}
