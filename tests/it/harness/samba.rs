@@ -27,6 +27,21 @@
 //!
 //! Users: `kmsdns` and `other` (ordinary domain users, random passwords nobody knows) and
 //! `Administrator`, each with a keytab ([`SambaUser::keytab`], mode 0600).
+//!
+//! # API
+//! - Facts: `ip()` (10.53.0.1, DNS on 53, KDC on 88), `zone()` (`ad.kmsdns.test`), `realm()`
+//!   (`AD.KMSDNS.TEST`), `mname()` (`dc1.ad.kmsdns.test`, the SOA MNAME; the DNS service
+//!   principal is `DNS/` + it), `krb5_conf()`, `user(name)`, `keytab(name)`, `netns()`,
+//!   `dir()`, `log()`, `provision_time`, `start_time`.
+//! - Running things in the namespace: `command(program)` (lab `KRB5_CONFIG`, an empty
+//!   credential cache), `command_with(&Ticket, program)`, `kmsdns()` / `kmsdns_with(&Ticket)`
+//!   (our binary, clean environment) and `kmsdns_assert()`; `kinit(user) -> Ticket`.
+//! - DNS: `dig(args)`, `dig_status(args)`, `srv_records(owner)`, `nsupdate(Option<&Ticket>,
+//!   script)` (`-g` with a ticket; `server` and `zone` lines are added),
+//!   `nsupdate_without_credentials(script)`.
+//! - AD: `node_dn(owner)`, `node_owner_sid(owner)`, `user_sid(name)`,
+//!   `grant_node_write(owner, user)` (`RPWP` on that node only), `samba_tool(subcommand)`.
+//! - Config pieces: `fresh_domain(hint)`, `server_toml(id, key)`, `gss_key_toml(id, user)`.
 
 mod client;
 mod netns;
@@ -120,24 +135,8 @@ impl SambaDc {
 
         netns::create(&name);
         setup.netns = Some(name.clone());
-        let guardian_path = dir.join("guardian.sh");
-        fs::write(&guardian_path, GUARDIAN).expect("write guardian.sh");
-        fs::set_permissions(&guardian_path, fs::Permissions::from_mode(0o700))
-            .expect("chmod guardian.sh");
         let t = Instant::now();
-        let guardian = Command::new("/bin/sh")
-            .arg(&guardian_path)
-            .arg(std::process::id().to_string())
-            .arg(&name)
-            .arg(&dir)
-            .arg(&samba)
-            .arg(&prov.smb_conf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("spawn the Samba guardian");
+        let guardian = spawn_guardian(&name, &dir, &samba, &prov.smb_conf);
         std::mem::forget(setup); // the guardian cleans up from here on
         let mut dc = SambaDc {
             netns: name,
@@ -282,6 +281,29 @@ impl Drop for SambaDc {
     }
 }
 
+/// Starts guardian.sh (in a process group of its own, so a Ctrl-C does not reach it): it runs
+/// `samba` in namespace `name` and cleans up namespace and `dir` when this process ends or it
+/// gets TERM.
+fn spawn_guardian(name: &str, dir: &Path, samba: &Path, smb_conf: &Path) -> Child {
+    let path = dir.join("guardian.sh");
+    fs::write(&path, GUARDIAN).expect("write guardian.sh");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o700)).expect("chmod guardian.sh");
+    Command::new("/bin/sh")
+        .arg(&path)
+        .arg(std::process::id().to_string())
+        .arg(name)
+        .arg(dir)
+        .arg(samba)
+        .arg(smb_conf)
+        .arg(require("ip"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("spawn the Samba guardian")
+}
+
 /// Removes the lab directory and namespace of a start that failed before its guardian ran.
 struct SetupGuard {
     dir: PathBuf,
@@ -334,4 +356,60 @@ fn require_samba() -> PathBuf {
         );
     }
     samba
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The guardian's TERM path (what dropping a [`SambaDc`] does), with a stand-in for samba
+    /// that only sleeps: the process in the namespace, the namespace and the lab directory
+    /// all go.
+    #[test]
+    fn the_guardian_cleans_up_on_term() {
+        let name = netns::fresh_name();
+        let dir = std::env::temp_dir().join(&name);
+        fs::create_dir(&dir).unwrap();
+        netns::create(&name);
+        let fake_samba = dir.join("fake-samba");
+        fs::write(&fake_samba, "#!/bin/sh\nexec sleep 600\n").unwrap();
+        fs::set_permissions(&fake_samba, fs::Permissions::from_mode(0o700)).unwrap();
+        let mut guardian = spawn_guardian(&name, &dir, &fake_samba, Path::new("/dev/null"));
+
+        let pid_file = dir.join("samba.pid");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let pid: u32 = loop {
+            if let Some(pid) = fs::read_to_string(&pid_file)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+            {
+                break pid;
+            }
+            assert!(Instant::now() < deadline, "the guardian started nothing");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(process_running(pid));
+        let netns_list = || {
+            let out = Command::new(require("ip"))
+                .args(["netns", "list"])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        assert!(netns_list().contains(&name));
+
+        Command::new("kill")
+            .args(["-TERM", &guardian.id().to_string()])
+            .status()
+            .unwrap();
+        guardian.wait().unwrap();
+        assert!(!process_running(pid), "the stand-in samba still runs");
+        assert!(!netns_list().contains(&name), "namespace {name} is left");
+        if std::env::var("KMSDNS_KEEP_LAB").is_ok_and(|v| v == "1") {
+            assert!(dir.join("KEEP").exists(), "a kept lab is marked KEEP");
+            fs::remove_dir_all(&dir).unwrap();
+        } else {
+            assert!(!dir.exists(), "{} is left", dir.display());
+        }
+    }
 }

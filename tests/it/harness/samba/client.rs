@@ -267,3 +267,21 @@ fn run_nsupdate(mut cmd: Command, gss: bool, script: &str) -> Output {
     drop(stdin);
     child.wait_with_output().expect("wait for nsupdate")
 }
+
+impl SambaDc {
+    /// A `[servers.ID]` table for the DC (its address in the namespace) signed with key `key`.
+    pub fn server_toml(&self, id: &str, key: &str) -> String {
+        format!("[servers.{id}]\naddress = \"{DC_IP}\"\nkey = \"{key}\"\n")
+    }
+
+    /// A `[keys.ID]` table for a GSS-TSIG key of `user` from its keytab, in the config shape
+    /// issue 14 specifies (`type = "gss-tsig"`, `principal`, `keytab`).
+    pub fn gss_key_toml(&self, id: &str, user: &str) -> String {
+        let account = self.user(user);
+        format!(
+            "[keys.{id}]\ntype = \"gss-tsig\"\nprincipal = \"{}\"\nkeytab = \"{}\"\n",
+            account.principal,
+            account.keytab.display()
+        )
+    }
+}
