@@ -7,9 +7,12 @@
 //!   failure" and exits 2: Samba signs every reply after the TKEY exchange over a digest without
 //!   the 2-byte length of the request MAC (source4/dns_server/dns_crypto.c), so an RFC 8945
 //!   check of the reply fails;
-//! - the SOA serial never moves on updates (it stays 1);
+//! - the SOA serial never moves on updates (it stays 1); AXFR is not served (the SOA alone
+//!   comes back: dig reports "Transfer failed");
 //! - a dnsNode belongs to the account that created it: another ordinary user can neither add
 //!   to nor delete from it — the update is answered SERVFAIL (not REFUSED) and nothing changes;
+//! - that SERVFAIL reply is the request echoed: its update section, and a TSIG carrying the
+//!   client's own request MAC (so no client can verify it);
 //! - granting that user `RPWP` (read + write property) on the node's AD object alone is enough
 //!   for it to add and delete there: the least-privilege grant README and `render powershell`
 //!   describe.
@@ -85,6 +88,16 @@ fn samba_dc_serves_the_ad_zone_and_refuses_unsigned_updates() {
     );
     assert!(targets(dc, &owner).is_empty());
     assert_eq!(dc.dig_status(&[&owner, "SRV"]), "NXDOMAIN");
+
+    // No zone transfer: Samba answers AXFR with the SOA alone, never the closing SOA, so the
+    // transfer fails — a client that wants the zone's records must ask per name.
+    let axfr = dc.dig(&[ZONE, "AXFR"]);
+    assert!(axfr.contains("; Transfer failed."), "{axfr}");
+    let records = axfr
+        .lines()
+        .filter(|l| !l.starts_with(';') && !l.trim().is_empty())
+        .count();
+    assert!(records <= 1, "AXFR was served: {axfr}");
 }
 
 #[test]
@@ -126,8 +139,8 @@ fn another_account_cannot_change_a_node_it_did_not_create() {
         format!("update delete {owner}. SRV\nsend\n"),
     ] {
         let out = dc.nsupdate(Some(&other), &script);
-        // An ACL denial is SERVFAIL, not REFUSED (and its reply echoes the request's TSIG:
-        // nsupdate reports the verify failure too).
+        // An ACL denial is SERVFAIL, not REFUSED, and nsupdate reports a TSIG verify failure
+        // for that reply too (issue 14: an error reply echoes the request's own TSIG).
         assert_reply_mac_quirk(&out);
         assert!(
             stderr(&out).contains("update failed: SERVFAIL"),
@@ -136,6 +149,30 @@ fn another_account_cannot_change_a_node_it_did_not_create() {
         );
         assert_eq!(targets(dc, &owner), ["kms1.ad.kmsdns.test."], "{script}");
     }
+
+    // The SERVFAIL reply is the request echoed: the update section comes back, and its TSIG
+    // carries the client's own MAC (nsupdate -D prints both).
+    let out = dc.nsupdate_with_args(Some(&other), &["-D"], &add(&owner, "kms3"));
+    let sent = String::from_utf8_lossy(&out.stdout);
+    let got = stderr(&out);
+    let request_mac = tsig_macs(&sent).last().cloned().expect("a signed update");
+    let reply = got
+        .split("Reply from update query:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no update reply: {got}"));
+    assert!(reply.contains("status: SERVFAIL"), "{reply}");
+    assert!(reply.contains(&format!("kms3.{ZONE}.")), "{reply}");
+    assert_eq!(tsig_macs(reply), [request_mac], "{reply}");
+}
+
+/// The MACs of the TSIG records nsupdate -D printed in `text`, in order.
+fn tsig_macs(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.get(3) == Some(&"TSIG")).then(|| f.get(8).map(|m| (*m).to_owned()))?
+        })
+        .collect()
 }
 
 #[test]

@@ -166,6 +166,21 @@ impl SambaDc {
         }
     }
 
+    /// [`SambaDc::nsupdate`] with extra arguments (e.g. `-D` to see the messages).
+    pub fn nsupdate_with_args(
+        &self,
+        ticket: Option<&Ticket>,
+        args: &[&str],
+        script: &str,
+    ) -> Output {
+        let mut cmd = match ticket {
+            Some(t) => self.command_with(t, require("nsupdate")),
+            None => self.command(require("nsupdate")),
+        };
+        cmd.args(args);
+        run_nsupdate(cmd, ticket.is_some(), script)
+    }
+
     /// `nsupdate -g` with an empty credential cache.
     pub fn nsupdate_without_credentials(&self, script: &str) -> Output {
         run_nsupdate(self.command(require("nsupdate")), true, script)
