@@ -1,7 +1,8 @@
 //! `render powershell` parses as PowerShell. No PowerShell runs on these machines, so every
 //! script goes through a real PowerShell grammar (tree-sitter-powershell) and any ERROR or
-//! MISSING node fails the test with its line. A negative control proves the checker catches
-//! broken scripts. Also: what the Microsoft side needs is in the script (`-ComputerName` on
+//! MISSING node fails the test with its line; then every command in the tree must be a known
+//! cmdlet with parameters it has (or a function the script defines), which catches the typos
+//! a grammar cannot. Negative controls prove both checks catch broken scripts. Also: what the Microsoft side needs is in the script (`-ComputerName` on
 //! every record command, the node grant, idempotence checks).
 
 use std::path::{Path, PathBuf};
@@ -60,6 +61,108 @@ fn assert_parses(what: &str, script: &str) {
         "{what}: PowerShell syntax errors:\n{}\n--- script ---\n{script}",
         errors.join("\n")
     );
+}
+
+/// The cmdlets a rendered script may run and the parameters it may give them, from Microsoft's
+/// reference for the DnsServer module and PowerShell's own cmdlets (names are
+/// case-insensitive there; we write them as documented). Functions the script defines itself
+/// are allowed too, with no parameters by name.
+const KNOWN_COMMANDS: &[(&str, &[&str])] = &[
+    (
+        "Get-DnsServerResourceRecord",
+        &[
+            "-ComputerName",
+            "-ZoneName",
+            "-Name",
+            "-RRType",
+            "-ErrorAction",
+        ],
+    ),
+    (
+        "Remove-DnsServerResourceRecord",
+        &["-ComputerName", "-ZoneName", "-InputObject", "-Force"],
+    ),
+    (
+        "Add-DnsServerResourceRecord",
+        &[
+            "-Srv",
+            "-ComputerName",
+            "-ZoneName",
+            "-Name",
+            "-DomainName",
+            "-Priority",
+            "-Weight",
+            "-Port",
+            "-TimeToLive",
+        ],
+    ),
+    ("Get-DnsServerZone", &["-ComputerName", "-Name"]),
+    ("New-TimeSpan", &["-Seconds"]),
+    ("New-Object", &[]),
+    ("Where-Object", &[]),
+    ("Write-Warning", &[]),
+    ("Write-Host", &[]),
+];
+
+/// Every command `script` runs is a known cmdlet with known parameters (see
+/// [`KNOWN_COMMANDS`]) or a function the script defines: a misspelt cmdlet or parameter, which
+/// parses fine, fails here.
+fn assert_known_commands(what: &str, script: &str) {
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_powershell::LANGUAGE.into())
+        .expect("load the PowerShell grammar");
+    let tree = parser.parse(script, None).expect("parse");
+    let text = |n: tree_sitter::Node<'_>| script[n.byte_range()].to_owned();
+    let mut defined = Vec::new();
+    let mut used = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        if node.kind() == "function_statement" {
+            let mut cursor = node.walk();
+            let name = node
+                .named_children(&mut cursor)
+                .find(|c| c.kind() == "function_name");
+            defined.extend(name.map(text));
+        }
+        if node.kind() == "command"
+            && let Some(name) = node.child_by_field_name("command_name")
+        {
+            let mut params = Vec::new();
+            if let Some(elements) = node.child_by_field_name("command_elements") {
+                let mut cursor = elements.walk();
+                for e in elements.named_children(&mut cursor) {
+                    if e.kind() == "command_parameter" {
+                        params.push(text(e));
+                    }
+                }
+            }
+            used.push((text(name), params, node.start_position().row + 1));
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.children(&mut cursor));
+    }
+    assert!(
+        defined.iter().any(|f| f == "Test-KmsSrv"),
+        "{what}: no functions found ({defined:?})"
+    );
+    for (name, params, line) in used {
+        if defined.contains(&name) {
+            assert!(params.is_empty(), "{what}:{line}: {name} {params:?}");
+            continue;
+        }
+        let known = KNOWN_COMMANDS
+            .iter()
+            .find(|(cmd, _)| *cmd == name)
+            .unwrap_or_else(|| panic!("{what}:{line}: unknown command `{name}`"));
+        for p in params {
+            assert!(
+                known.1.contains(&p.as_str()),
+                "{what}:{line}: {name} has no parameter `{p}` (known: {:?})",
+                known.1
+            );
+        }
+    }
 }
 
 fn render(dir: &Path, config: &str) -> String {
@@ -144,7 +247,9 @@ fn every_rendered_powershell_script_parses() {
         &render(&root(), "config.example.toml"),
     );
     let fixtures = root().join("tests/fixtures");
-    assert_parses("multi.toml", &render(&fixtures, "multi.toml"));
+    let multi = render(&fixtures, "multi.toml");
+    assert_parses("multi.toml", &multi);
+    assert_known_commands("multi.toml", &multi);
 
     for (what, toml) in [
         ("odd names", ODD_NAMES.to_owned()),
@@ -154,6 +259,7 @@ fn every_rendered_powershell_script_parses() {
         write_config(tmp.path(), &toml);
         let script = render(tmp.path(), "kmsdns.toml");
         assert_parses(what, &script);
+        assert_known_commands(what, &script);
         // Every record command names its server; none goes to an implicit local server.
         for line in script
             .lines()
@@ -176,6 +282,7 @@ fn every_rendered_powershell_script_parses() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_parses(&path.display().to_string(), &text);
+        assert_known_commands(&path.display().to_string(), &text);
         assert!(text.contains("param("), "{}", path.display());
         files += 1;
     }
@@ -271,6 +378,19 @@ fn the_powershell_checker_catches_broken_scripts() {
         errors.iter().any(|e| e.starts_with(&format!("{add}:"))),
         "{errors:?}"
     );
+    // A misspelt parameter or cmdlet parses, but the command check catches it.
+    for typo in [
+        script.replacen("-TimeToLive", "-TimeToLife", 1),
+        script.replacen(
+            "Add-DnsServerResourceRecord",
+            "Add-DnsServerResourceRecords",
+            1,
+        ),
+    ] {
+        assert_eq!(syntax_errors(&typo), Vec::<String>::new());
+        let caught = std::panic::catch_unwind(|| assert_known_commands("typo", &typo));
+        assert!(caught.is_err(), "a misspelt command or parameter passed");
+    }
     let errors = syntax_errors(&script.replacen("-ComputerName $server", "-ComputerName 'x", 1));
     assert!(
         !errors.is_empty(),
