@@ -192,7 +192,7 @@ impl SambaDc {
         provision::samba_tool(self.smb_conf(), subcommand)
     }
 
-    /// `ldb://…/private/sam.ldb`, for `samba-tool … -H`.
+    /// The DC's database, `DIR/private/sam.ldb`, for `samba-tool … -H`.
     pub fn sam_ldb(&self) -> String {
         format!("{}", self.dir().join("private/sam.ldb").display())
     }
