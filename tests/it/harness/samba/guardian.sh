@@ -16,7 +16,9 @@ cleanup() {
     if [ -n "$samba_pid" ]; then
         kill -TERM "$samba_pid" 2>/dev/null
         (sleep 5; kill -KILL "$samba_pid" 2>/dev/null) &
+        killer=$!
         wait "$samba_pid" 2>/dev/null
+        kill "$killer" 2>/dev/null
     fi
     for pid in $("$ip" netns pids "$ns" 2>/dev/null); do
         kill -KILL "$pid" 2>/dev/null
