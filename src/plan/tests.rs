@@ -50,6 +50,7 @@ fn observed() -> ObservedState {
         server: ServerTarget {
             label: "lab (127.0.0.1:5353)".into(),
             address: "127.0.0.1:5353".parse().unwrap(),
+            fallbacks: vec![],
             discovered: false,
             transport: Transport::Tcp,
             timeout_ms: 3000,
@@ -77,6 +78,7 @@ fn observed() -> ObservedState {
                 },
             ],
             error: None,
+            failover: None,
         }],
         failed_domains: vec![DomainProblem {
             domain: Fqdn::parse_domain("lost.example.org").unwrap(),

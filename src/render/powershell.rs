@@ -83,7 +83,7 @@ fn domain_block(out: &mut String, config: &DesiredState, group: &ZoneGroup<'_>, 
                 display_domain(&d.name),
                 s.id
             ));
-            format!(" -ComputerName {}", quote(&server_host(&s.address)))
+            format!(" -ComputerName {}", quote(&server_host(s.address())))
         }
         None => {
             out.push_str(&format!(
