@@ -120,17 +120,25 @@ async fn apply_zone(zp: &ZonePlan, chain: &mut Result<ServerChain, Problem>) -> 
             Ok(UpdateReply::Uncertain(u)) => u,
         };
         tracing::warn!(zone = %zone, "{}; reading the records back to settle the outcome", uncertain.what);
-        match settle_on_chain(chain, zone, &changes, &uncertain.what, &mut notes).await {
+        let sent_to = chain.current().addr();
+        let settled = settle_on_chain(chain, zone, &changes, &uncertain.what, &mut notes).await;
+        // Settled at the next address: say where, and that the resend is its first copy.
+        let (at, again) = if chain.current().addr() == sent_to {
+            (String::new(), "again")
+        } else {
+            (format!(" at {}", chain.current().label), "to it")
+        };
+        match settled {
             Settled::Desired => {
                 notes.push(format!(
-                    "{}; the records read back over TCP show the update went in",
+                    "{}; the records read back over TCP{at} show the update went in",
                     uncertain.what
                 ));
                 break;
             }
             Settled::Before if !resent => {
                 notes.push(format!(
-                    "{}; the records read back over TCP were unchanged, so the update was sent again over TCP",
+                    "{}; the records read back over TCP{at} were unchanged, so the update was sent {again} over TCP",
                     uncertain.what
                 ));
                 resent = true;
@@ -295,11 +303,11 @@ async fn settle_on_chain(
             Settled::Unreadable(e)
                 if chain.skip(
                     &e,
-                    Some(&format!("after the update was sent to it ({what}), so it may have applied it")),
+                    Some("while reading back the update sent to it, which it may have applied"),
                 ) =>
             {
                 notes.push(format!(
-                    "{sent_to} stopped answering after the update was sent to it ({what}); the outcome was settled at {}, another primary of the zone. If {sent_to} applied it, it carries the same change",
+                    "{sent_to} stopped answering after the update was sent to it ({what}); the outcome was settled by reading {}, another primary of the zone. If {sent_to} applied the update too, it made the same change",
                     chain.current().label
                 ));
             }

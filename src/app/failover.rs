@@ -59,7 +59,10 @@ pub(crate) struct ServerChain {
 impl ServerChain {
     /// `clients` must not be empty.
     pub(crate) fn new(clients: Vec<DnsClient>) -> Self {
-        assert!(!clients.is_empty(), "a zone has at least one server address");
+        assert!(
+            !clients.is_empty(),
+            "a zone has at least one server address"
+        );
         ServerChain {
             clients,
             current: 0,
@@ -130,7 +133,10 @@ impl ServerChain {
 
 /// Runs `op` against each address in turn until one answers (success or a definite error);
 /// the chain is left at the address that answered, or at the last one.
-pub(crate) async fn first_answer<T, F, Fut>(chain: &mut ServerChain, mut op: F) -> Result<T, DnsError>
+pub(crate) async fn first_answer<T, F, Fut>(
+    chain: &mut ServerChain,
+    mut op: F,
+) -> Result<T, DnsError>
 where
     F: FnMut(DnsClient) -> Fut,
     Fut: std::future::Future<Output = Result<T, DnsError>>,
@@ -166,7 +172,12 @@ mod tests {
 
     fn client(port: u16) -> DnsClient {
         let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        DnsClient::unsigned(addr, format!("s{port} ({addr})"), Duration::from_millis(100), 1)
+        DnsClient::unsigned(
+            addr,
+            format!("s{port} ({addr})"),
+            Duration::from_millis(100),
+            1,
+        )
     }
 
     fn timeout(port: u16) -> DnsError {
@@ -204,7 +215,11 @@ mod tests {
         assert_eq!(f.skipped.len(), 1);
         assert_eq!(f.skipped[0].reason, SkipReason::Timeout);
         let p = chain.all_failed(&timeout(2));
-        assert!(p.message.contains("s1 (127.0.0.1:1) (timeout"), "{}", p.message);
+        assert!(
+            p.message.contains("s1 (127.0.0.1:1) (timeout"),
+            "{}",
+            p.message
+        );
         assert!(p.message.contains("s2 (127.0.0.1:2)"), "{}", p.message);
     }
 

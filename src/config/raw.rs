@@ -88,7 +88,9 @@ impl<'de> Deserialize<'de> for RawAddresses {
         impl<'de> Visitor<'de> for AddrVisitor {
             type Value = RawAddresses;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an address string like \"192.0.2.53:53\" or a list of them, tried in order")
+                f.write_str(
+                    "an address string like \"192.0.2.53:53\" or a list of them, tried in order",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawAddresses, E> {
                 Ok(RawAddresses::One(v.to_string()))

@@ -191,11 +191,7 @@ const ADDRESS_HINT: &str = "write host:port, an IPv4 address, [IPv6]:port or a n
 impl Validator {
     /// `servers.ID.address`: one address or a non-empty list without duplicates, tried in
     /// order. `None` after reporting every bad element.
-    fn addresses(
-        &mut self,
-        path: &str,
-        raw: &Spanned<RawAddresses>,
-    ) -> Option<Vec<ServerAddress>> {
+    fn addresses(&mut self, path: &str, raw: &Spanned<RawAddresses>) -> Option<Vec<ServerAddress>> {
         let key = format!("{path}.address");
         match raw.get_ref() {
             RawAddresses::One(text) => match parse_address(text) {

@@ -153,7 +153,13 @@ impl Fault {
     }
 
     /// `after_update`: an UPDATE request came before this message.
-    fn matches(&self, dir: Direction, transport: Transport, msg: &[u8], after_update: bool) -> bool {
+    fn matches(
+        &self,
+        dir: Direction,
+        transport: Transport,
+        msg: &[u8],
+        after_update: bool,
+    ) -> bool {
         if self.acts_on() != dir {
             return false;
         }

@@ -62,7 +62,8 @@ impl Shared {
     fn select(&self, dir: Direction, transport: Transport, msg: &[u8]) -> Vec<FaultKind> {
         let mut stats = lock(&self.stats);
         // Requests are counted before they get here: this one does not come after itself.
-        let this_update = u64::from(dir == Direction::Request && opcode(msg) == Some(OPCODE_UPDATE));
+        let this_update =
+            u64::from(dir == Direction::Request && opcode(msg) == Some(OPCODE_UPDATE));
         let after_update = stats.updates() > this_update;
         let mut kinds = Vec::new();
         for (i, f) in self.faults.iter().enumerate() {

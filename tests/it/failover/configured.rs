@@ -1,0 +1,87 @@
+//! `address = [A, B]` with A dead: refused (a free port) or silent (the relay swallows
+//! everything). The plan reads from B and says why A was skipped; B takes the update.
+
+use crate::harness::relay::{Fault, FaultKind, Relay};
+
+use super::*;
+
+/// plan and apply with `first` in front of a live BIND `b`: plan reads from B (text and JSON
+/// say so), apply writes to B, dig on B shows the records, and a second plan converges.
+fn falls_over_to_the_second(first: SocketAddr, b: &BindServer, reason: &str, detail: &str) {
+    let (_dir, cfg) = setup(&b.key("kms-update").file, &[first, b.addr()]);
+    let (a_label, b_label) = (format!("lab ({first})"), format!("lab ({})", b.addr()));
+
+    let (code, text) = run(&cfg, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains(&format!("server {a_label} (configured; then {b_label})")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "failover: read from {b_label}; skipped {a_label}: {reason} ("
+        )),
+        "{text}"
+    );
+    assert!(text.contains(detail), "{text}");
+    assert!(
+        text.contains("+ 3600 IN SRV 0 0 1688 kms1.example.com."),
+        "{text}"
+    );
+
+    let v = json(&cfg, &["plan", "--json"]);
+    let z = &v["zones"][0];
+    assert_eq!(z["server_address"], first.to_string());
+    assert_eq!(z["server_fallbacks"][0]["address"], b.addr().to_string());
+    assert_eq!(z["server_fallbacks"][0]["server"], b_label);
+    assert_eq!(z["failover"]["address"], b.addr().to_string());
+    assert_eq!(z["failover"]["skipped"][0]["address"], first.to_string());
+    assert_eq!(z["failover"]["skipped"][0]["reason"], reason);
+
+    let (code, text) = run(&cfg, &["apply", "--yes"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "applied    example.com. via {b_label}: 1 change(s)"
+        )),
+        "{text}"
+    );
+    assert_eq!(b.srv_records(OWNER), wanted());
+    let (code, text) = run(&cfg, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Some(0), "converged, read from B again: {text}");
+}
+
+#[test]
+fn a_refused_first_address_passes_the_zone_to_the_second() {
+    let b = bind(None, true);
+    falls_over_to_the_second(dead(), &b, "unreachable", "cannot reach");
+}
+
+#[test]
+fn a_silent_first_address_times_out_and_the_second_takes_the_zone() {
+    let b = bind(None, true);
+    // Swallows every request, UDP and TCP: the first address never answers.
+    let silent = Relay::start(b.addr(), vec![Fault::new(FaultKind::DropRequest)]);
+    falls_over_to_the_second(silent.addr(), &b, "timeout", "no reply from 127.0.0.1");
+    assert_eq!(silent.stats().replies_from_upstream, 0);
+    assert!(silent.stats().queries() >= 1, "the first address was tried");
+}
+
+#[test]
+fn every_address_dead_names_them_all() {
+    let b = bind(None, true);
+    let (one, two) = (dead(), dead());
+    let (_dir, cfg) = setup(&b.key("kms-update").file, &[one, two]);
+    let (code, text) = run(&cfg, &["plan"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "no address of the server answered, tried in order: lab ({one}) (unreachable: "
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("; lab ({two}) (cannot reach {two}")),
+        "{text}"
+    );
+}
