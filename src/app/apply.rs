@@ -406,7 +406,8 @@ pub async fn apply_plan(
     let mut set = JoinSet::new();
     for (i, zp) in plan.zones.iter().enumerate() {
         let limits = limits.clone();
-        let mut chain = zone_clients(zp, keys, opts).map(ServerChain::new);
+        let mut chain = zone_clients(zp, keys, opts)
+            .map(|c| ServerChain::new(c).skipped_when_planned(zp.failover.as_ref()));
         let zp = zp.clone();
         set.spawn(async move {
             let _slot = limits.slot(zp.target.server.address).await;

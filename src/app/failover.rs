@@ -110,7 +110,8 @@ impl ServerChain {
         })
     }
 
-    /// The error of the last address when every address failed to answer: names them all.
+    /// The problem for `last`, the error of the address in use, naming the addresses
+    /// skipped before it: "no address answered" when it did not answer either.
     pub(crate) fn all_failed(&self, last: &DnsError) -> Problem {
         if self.skipped.is_empty() {
             return Problem::from(last);
@@ -120,14 +121,35 @@ impl ServerChain {
             .iter()
             .map(|s| format!("{} ({}: {})", s.server, s.reason, s.detail))
             .collect();
-        tried.push(format!("{} ({last})", self.current().label));
-        Problem {
-            message: format!(
+        let message = if skip_reason(last).is_some() {
+            tried.push(format!("{} ({last})", self.current().label));
+            format!(
                 "no address of the server answered, tried in order: {}",
                 tried.join("; ")
-            ),
+            )
+        } else {
+            format!("{last} (after skipping {})", tried.join("; "))
+        };
+        Problem {
+            message,
             hint: last.hint(),
         }
+    }
+
+    /// Starts with the addresses the plan's reads skipped (see [`apply_order`]), so the
+    /// report of this run names them too.
+    pub(crate) fn skipped_when_planned(mut self, read_from: Option<&Failover>) -> Self {
+        if let Some(f) = read_from {
+            self.skipped = f
+                .skipped
+                .iter()
+                .map(|s| SkippedServer {
+                    detail: format!("when the state was read for the plan: {}", s.detail),
+                    ..s.clone()
+                })
+                .collect();
+        }
+        self
     }
 }
 

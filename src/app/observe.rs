@@ -178,7 +178,21 @@ async fn place(
                 }));
             }
             let address = answering(&ips, opts.discovered_port, &info.zone).await;
-            let fallbacks = other_name_servers(resolver, &info, address, opts).await;
+            // The primary's other addresses, then the other name servers.
+            let mut fallbacks: Vec<ServerCandidate> = ips
+                .iter()
+                .map(|ip| SocketAddr::new(*ip, opts.discovered_port))
+                .filter(|a| *a != address)
+                .map(|a| ServerCandidate {
+                    label: format!("{} ({a})", info.mname.as_str()),
+                    address: a,
+                })
+                .collect();
+            for c in other_name_servers(resolver, &info, opts).await {
+                if c.address != address && !fallbacks.iter().any(|f| f.address == c.address) {
+                    fallbacks.push(c);
+                }
+            }
             let server = ServerTarget {
                 label: format!("{} ({address})", info.mname.as_str()),
                 address,
@@ -218,13 +232,12 @@ async fn place(
 }
 
 /// The zone's other name servers after its primary, for failover: AD-integrated zones are
-/// multi-master, every domain controller in the NS set takes updates. NS names in the order
-/// the resolver's RRset sorts to (an RRset has no order; sorted, plans stay stable), every
-/// address of each, without the primary's. A lookup that fails leaves a name out (logged).
+/// multi-master, every domain controller in the NS set takes updates. NS names sorted (an
+/// RRset has no order; sorted, plans stay stable), every address of each, the MNAME left out.
+/// A lookup that fails leaves a name out (logged at debug).
 async fn other_name_servers(
     resolver: &DnsClient,
     info: &ZoneInfo,
-    primary: SocketAddr,
     opts: &NetOptions,
 ) -> Vec<ServerCandidate> {
     let names = match query::read_ns(resolver, &info.zone, true).await {
@@ -245,7 +258,7 @@ async fn other_name_servers(
         };
         for ip in ips {
             let address = SocketAddr::new(ip, opts.discovered_port);
-            if address != primary && !out.iter().any(|c| c.address == address) {
+            if !out.iter().any(|c| c.address == address) {
                 out.push(ServerCandidate {
                     label: format!("{} ({address})", ns.as_str()),
                     address,

@@ -29,6 +29,21 @@ fn falls_over_to_the_second(first: SocketAddr, b: &BindServer, reason: &str, det
         "{text}"
     );
 
+    let (code, md) = run(&cfg, &["plan", "--format", "markdown"]);
+    assert_eq!(code, Some(0), "{md}");
+    assert!(
+        md.contains(&format!(
+            "server `{a_label}` (configured) · then `{b_label}` · UDP"
+        )),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!(
+            "Failover: read from `{b_label}`; skipped `{a_label}` ({reason}: "
+        )),
+        "{md}"
+    );
+
     let v = json(&cfg, &["plan", "--json"]);
     let z = &v["zones"][0];
     assert_eq!(z["server_address"], first.to_string());
@@ -43,6 +58,13 @@ fn falls_over_to_the_second(first: SocketAddr, b: &BindServer, reason: &str, det
     assert!(
         text.contains(&format!(
             "applied    example.com. via {b_label}: 1 change(s)"
+        )),
+        "{text}"
+    );
+    // Apply starts where the plan read (the prerequisites are B's state) and says why.
+    assert!(
+        text.contains(&format!(
+            "failover   example.com. went to {b_label}: skipped {a_label}: {reason} (when the state was read for the plan: "
         )),
         "{text}"
     );

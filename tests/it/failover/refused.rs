@@ -53,3 +53,26 @@ fn a_wrong_secret_at_the_first_address_is_the_answer() {
     );
     assert!(b.srv_records(OWNER).is_empty());
 }
+
+#[test]
+fn after_a_dead_first_address_the_second_ones_refusal_is_the_answer() {
+    let b = bind(None, false);
+    let first = dead();
+    let (_dir, cfg) = setup(&b.key("kms-update").file, &[first, b.addr()]);
+    let (code, text) = run(&cfg, &["apply", "--yes"]);
+    assert_eq!(code, Some(1), "{text}");
+    let (a_label, b_label) = (format!("lab ({first})"), format!("lab ({})", b.addr()));
+    assert!(
+        text.contains(&format!(
+            "failed     example.com. via {b_label}: {b_label} refused key kms-update for zone example.com (REFUSED)"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "failover   example.com. went to {b_label}: skipped {a_label}: unreachable ("
+        )),
+        "{text}"
+    );
+    assert!(b.srv_records(OWNER).is_empty());
+}
