@@ -45,6 +45,14 @@ fn falls_over_to_the_second(first: SocketAddr, b: &BindServer, reason: &str, det
     );
 
     let v = json(&cfg, &["plan", "--json"]);
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/plan.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema itself is valid");
+    let errors: Vec<String> = validator
+        .iter_errors(&v)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{v:#}");
     let z = &v["zones"][0];
     assert_eq!(z["server_address"], first.to_string());
     assert_eq!(z["server_fallbacks"][0]["address"], b.addr().to_string());
