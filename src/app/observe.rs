@@ -68,8 +68,18 @@ async fn place_all(
     let mut index: HashMap<(Fqdn, SocketAddr), usize> = HashMap::new();
     let mut failed = Vec::new();
     let resolver = discovery::resolver_client(opts.resolver, opts.clock.clone());
+    let mut name_servers = HashMap::new();
     for domain in &desired.domains {
-        match place(desired, keys, opts, resolver.as_ref(), domain).await {
+        match place(
+            desired,
+            keys,
+            opts,
+            resolver.as_ref(),
+            &mut name_servers,
+            domain,
+        )
+        .await
+        {
             Ok(p) => {
                 let k = (p.target.zone.clone(), p.target.server.address);
                 match index.get(&k) {
@@ -94,6 +104,7 @@ async fn place(
     keys: &KeyRing,
     opts: &NetOptions,
     resolver: Result<&DnsClient, &DnsError>,
+    name_servers: &mut HashMap<Fqdn, Vec<ServerCandidate>>,
     domain: &Domain,
 ) -> Result<Placed, Problem> {
     let spec = desired.server_of(domain);
@@ -188,9 +199,13 @@ async fn place(
                     address: a,
                 })
                 .collect();
-            for c in other_name_servers(resolver, &info, opts).await {
+            if !name_servers.contains_key(&info.zone) {
+                let found = other_name_servers(resolver, &info, opts).await;
+                name_servers.insert(info.zone.clone(), found);
+            }
+            for c in &name_servers[&info.zone] {
                 if c.address != address && !fallbacks.iter().any(|f| f.address == c.address) {
-                    fallbacks.push(c);
+                    fallbacks.push(c.clone());
                 }
             }
             let server = ServerTarget {
