@@ -199,7 +199,7 @@ pub fn write_apply_summary(
     );
     writeln!(out, "Apply summary:")?;
     for r in reports {
-        if !r.skipped.is_empty() {
+        if !r.skipped.is_empty() && !matches!(r.outcome, ZoneOutcome::Unchanged) {
             writeln!(
                 out,
                 "  {yellow}failover{yellow:#}   {} went to {}: {}",

@@ -115,3 +115,30 @@ fn every_address_dead_names_them_all() {
         "{text}"
     );
 }
+
+#[test]
+fn validate_and_render_show_the_whole_list() {
+    let b = bind(None, true);
+    let first = dead();
+    let (_dir, cfg) = setup(&b.key("kms-update").file, &[first, b.addr()]);
+    let (code, text) = run(&cfg, &["validate"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains(&format!("lab {first}, {} (UDP, timeout 300ms, 1 try", b.addr())),
+        "{text}"
+    );
+    // nsupdate takes one server: the first, with the others named in a comment.
+    let (code, script) = run(&cfg, &["render", "nsupdate"]);
+    assert_eq!(code, Some(0), "{script}");
+    assert!(
+        script.contains(&format!(
+            "; server lab has several addresses ({first}, {}); nsupdate takes one",
+            b.addr()
+        )),
+        "{script}"
+    );
+    assert!(
+        script.contains(&format!("server {} {}\n", first.ip(), first.port())),
+        "{script}"
+    );
+}
