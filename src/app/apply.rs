@@ -122,11 +122,12 @@ async fn apply_zone(zp: &ZonePlan, chain: &mut Result<ServerChain, Problem>) -> 
         tracing::warn!(zone = %zone, "{}; reading the records back to settle the outcome", uncertain.what);
         let sent_to = chain.current().addr();
         let settled = settle_on_chain(chain, zone, &changes, &uncertain.what, &mut notes).await;
-        // Settled at the next address: say where, and that the resend is its first copy.
-        let (at, again) = if chain.current().addr() == sent_to {
-            (String::new(), "again")
-        } else {
+        // Settled at the next address: say where; it may get its own one copy over TCP.
+        let moved = chain.current().addr() != sent_to;
+        let (at, again) = if moved {
             (format!(" at {}", chain.current().label), "to it")
+        } else {
+            (String::new(), "again")
         };
         match settled {
             Settled::Desired => {
@@ -136,7 +137,7 @@ async fn apply_zone(zp: &ZonePlan, chain: &mut Result<ServerChain, Problem>) -> 
                 ));
                 break;
             }
-            Settled::Before if !resent => {
+            Settled::Before if !resent || moved => {
                 notes.push(format!(
                     "{}; the records read back over TCP{at} were unchanged, so the update was sent {again} over TCP",
                     uncertain.what

@@ -124,7 +124,10 @@ fn validate_and_render_show_the_whole_list() {
     let (code, text) = run(&cfg, &["validate"]);
     assert_eq!(code, Some(0), "{text}");
     assert!(
-        text.contains(&format!("lab {first}, {} (UDP, timeout 300ms, 1 try", b.addr())),
+        text.contains(&format!(
+            "lab {first}, {} (UDP, timeout 300ms, 1 try",
+            b.addr()
+        )),
         "{text}"
     );
     // nsupdate takes one server: the first, with the others named in a comment.
