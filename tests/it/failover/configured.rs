@@ -145,3 +145,26 @@ fn validate_and_render_show_the_whole_list() {
         "{script}"
     );
 }
+
+#[test]
+fn over_tcp_a_refused_connection_passes_the_zone_on() {
+    let b = bind(None, true);
+    let first = dead();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config(&b.key("kms-update").file, &[first, b.addr()])
+        .replace("retries = 0\n", "retries = 0\ntransport = \"tcp\"\n");
+    let cfg = write_config(dir.path(), &text);
+    let (code, text) = run(&cfg, &["apply", "--yes"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "skipped lab ({first}): unreachable (cannot reach {first} over TCP"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("applied    example.com. via lab ({})", b.addr())),
+        "{text}"
+    );
+    assert_eq!(b.srv_records(OWNER), wanted());
+}

@@ -61,3 +61,47 @@ fn a_dead_primary_passes_the_zone_to_the_next_name_server() {
     );
     assert_eq!(lab.srv_records(OWNER), wanted());
 }
+
+/// Names in an address list are resolved through `--resolver`, each one; a name whose
+/// address is dead is skipped like an address.
+#[test]
+fn names_in_an_address_list_are_resolved_and_tried_in_order() {
+    let lab = BindServer::start(
+        &ServerBuilder::new().key("kms-update", "hmac-sha256").zone(
+            ZoneBuilder::new("example.com")
+                .record("dc1 A 127.0.0.3")
+                .record("dc2 A 127.0.0.1")
+                .record("kms1 A 127.0.0.1")
+                .policy(Policy::grant("kms-update", ["example.com"])),
+        ),
+    );
+    let port = lab.port();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config(&lab.key("kms-update").file, &[]).replace(
+        "address = []",
+        &format!("address = [\"dc1.example.com:{port}\", \"dc2.example.com:{port}\"]"),
+    );
+    let cfg = write_config(dir.path(), &text);
+    let resolver = lab.addr().to_string();
+    let (code, text) = run(&cfg, &["apply", "--yes", "--resolver", &resolver]);
+    assert_eq!(code, Some(0), "{text}");
+    let (dc1, dc2) = (
+        format!("lab (127.0.0.3:{port})"),
+        format!("lab (127.0.0.1:{port})"),
+    );
+    assert!(
+        text.contains(&format!("server {dc1} (configured; then {dc2})")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "failover: read from {dc2}; skipped {dc1}: unreachable"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("applied    example.com. via {dc2}")),
+        "{text}"
+    );
+    assert_eq!(lab.srv_records(OWNER), wanted());
+}
