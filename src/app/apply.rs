@@ -116,7 +116,9 @@ async fn apply_zone(zp: &ZonePlan, chain: &mut Result<ServerChain, Problem>) -> 
                 }
                 break;
             }
-            Ok(UpdateReply::NotApplied(e)) => return ZoneOutcome::Failed(Problem::from(&e)),
+            Ok(UpdateReply::NotApplied(e)) => {
+                return ZoneOutcome::Failed(failover::after_skipping(chain, Problem::from(&e)));
+            }
             Ok(UpdateReply::Uncertain(u)) => u,
         };
         tracing::warn!(zone = %zone, "{}; reading the records back to settle the outcome", uncertain.what);

@@ -153,6 +153,21 @@ impl ServerChain {
     }
 }
 
+/// A definite answer from a fallback address: the hint adds why that address was asked, and
+/// that a secondary (in a configured list, or in a discovered zone's NS set) takes no updates.
+pub(crate) fn after_skipping(chain: &ServerChain, mut p: Problem) -> Problem {
+    if let Some(first) = chain.skipped.first() {
+        p.hint = format!(
+            "{} ({} was asked because {} could not be reached: {}; if it is a secondary, it takes no updates: bring the primary back or list only primaries)",
+            p.hint,
+            chain.current().label,
+            first.server,
+            first.reason
+        );
+    }
+    p
+}
+
 /// Runs `op` against each address in turn until one answers (success or a definite error);
 /// the chain is left at the address that answered, or at the last one.
 pub(crate) async fn first_answer<T, F, Fut>(

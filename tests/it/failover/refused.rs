@@ -74,5 +74,11 @@ fn after_a_dead_first_address_the_second_ones_refusal_is_the_answer() {
         )),
         "{text}"
     );
+    assert!(
+        text.contains(&format!(
+            "({b_label} was asked because {a_label} could not be reached: unreachable; if it is a secondary, it takes no updates"
+        )),
+        "{text}"
+    );
     assert!(b.srv_records(OWNER).is_empty());
 }
