@@ -406,11 +406,15 @@ pub async fn apply_plan(
     mut on_done: impl FnMut(&ZoneReport),
 ) -> Vec<ZoneReport> {
     let limits = super::Limits::new(opts.concurrency);
+    let unanswered = failover::Unanswered::default();
     let mut set = JoinSet::new();
     for (i, zp) in plan.zones.iter().enumerate() {
         let limits = limits.clone();
-        let mut chain = zone_clients(zp, keys, opts)
-            .map(|c| ServerChain::new(c).skipped_when_planned(zp.failover.as_ref()));
+        let mut chain = zone_clients(zp, keys, opts).map(|c| {
+            ServerChain::new(c)
+                .sharing(&unanswered)
+                .skipped_when_planned(zp.failover.as_ref())
+        });
         let zp = zp.clone();
         set.spawn(async move {
             let _slot = limits.slot(zp.target.server.address).await;

@@ -9,7 +9,9 @@
 //! is asked. See docs/design.md ("Several servers per zone") for the rules of an UPDATE whose
 //! outcome is uncertain.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
 use super::NetOptions;
 use super::observe::client_for;
@@ -47,6 +49,27 @@ pub(crate) fn clients_for(
         .collect()
 }
 
+/// Addresses that did not answer earlier in this run, shared by every zone's chain: a zone
+/// behind a silent address it shares with zones tried before it moves on without paying the
+/// timeout again. Only ever consulted where another address is left, and before anything is
+/// sent to the address.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Unanswered(Arc<Mutex<HashMap<SocketAddr, SkippedServer>>>);
+
+impl Unanswered {
+    fn get(&self, addr: SocketAddr) -> Option<SkippedServer> {
+        self.0.lock().expect("unanswered lock").get(&addr).cloned()
+    }
+
+    fn insert(&self, s: &SkippedServer) {
+        self.0
+            .lock()
+            .expect("unanswered lock")
+            .entry(s.address)
+            .or_insert_with(|| s.clone());
+    }
+}
+
 /// The addresses of a zone's server in the order one run tries them, with those passed over.
 #[derive(Debug)]
 pub(crate) struct ServerChain {
@@ -54,6 +77,7 @@ pub(crate) struct ServerChain {
     current: usize,
     /// The addresses passed over so far, in order.
     pub skipped: Vec<SkippedServer>,
+    unanswered: Unanswered,
 }
 
 impl ServerChain {
@@ -67,7 +91,35 @@ impl ServerChain {
             clients,
             current: 0,
             skipped: Vec::new(),
+            unanswered: Unanswered::default(),
         }
+    }
+
+    /// Shares what did not answer with the other zones of this run.
+    pub(crate) fn sharing(mut self, unanswered: &Unanswered) -> Self {
+        self.unanswered = unanswered.clone();
+        self
+    }
+
+    /// Moves past the current address without asking it when it did not answer for another
+    /// zone earlier in this run and another address is left.
+    fn skip_known(&mut self) -> bool {
+        if self.current + 1 >= self.clients.len() {
+            return false;
+        }
+        let Some(earlier) = self.unanswered.get(self.current().addr()) else {
+            return false;
+        };
+        self.skipped.push(SkippedServer {
+            server: self.current().label.clone(),
+            detail: format!(
+                "not asked: it did not answer earlier in this run ({})",
+                earlier.detail
+            ),
+            ..earlier
+        });
+        self.current += 1;
+        true
     }
 
     /// The address in use now.
@@ -91,12 +143,14 @@ impl ServerChain {
             None => e.to_string(),
         };
         tracing::warn!(server = %c.label, %reason, "{detail}; trying the next address");
-        self.skipped.push(SkippedServer {
+        let skipped = SkippedServer {
             server: c.label.clone(),
             address: c.addr(),
             reason,
             detail,
-        });
+        };
+        self.unanswered.insert(&skipped);
+        self.skipped.push(skipped);
         self.current += 1;
         true
     }
@@ -179,6 +233,9 @@ where
     Fut: std::future::Future<Output = Result<T, DnsError>>,
 {
     loop {
+        if chain.skip_known() {
+            continue;
+        }
         match op(chain.current().clone()).await {
             Err(e) if chain.skip(&e, None) => continue,
             other => return other,

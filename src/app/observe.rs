@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 
 use super::NetOptions;
-use super::failover::{self, ServerChain};
+use super::failover::{self, ServerChain, Unanswered};
 use super::keys::KeyRing;
 use crate::dns::discovery::{self, ZoneInfo};
 use crate::dns::transport::Endpoint;
@@ -310,12 +310,14 @@ async fn answering(ips: &[std::net::IpAddr], port: u16, zone: &Fqdn) -> SocketAd
 /// results come back in the order of `placed`.
 async fn read_zones(placed: Vec<Placed>, opts: &NetOptions) -> Vec<ObservedZone> {
     let limits = super::Limits::new(opts.concurrency);
+    let unanswered = Unanswered::default();
     let mut set = JoinSet::new();
     for (i, p) in placed.into_iter().enumerate() {
         let limits = limits.clone();
+        let unanswered = unanswered.clone();
         set.spawn(async move {
             let _slot = limits.slot(p.target.server.address).await;
-            (i, read_zone(p).await)
+            (i, read_zone(p, &unanswered).await)
         });
     }
     let mut out: Vec<(usize, ObservedZone)> = Vec::new();
@@ -328,8 +330,8 @@ async fn read_zones(placed: Vec<Placed>, opts: &NetOptions) -> Vec<ObservedZone>
 
 /// Reads every managed RRset of the zone from the first address that answers; an address that
 /// cannot be reached or times out passes the whole zone to the next one.
-async fn read_zone(p: Placed) -> ObservedZone {
-    let mut chain = ServerChain::new(p.clients);
+async fn read_zone(p: Placed, unanswered: &Unanswered) -> ObservedZone {
+    let mut chain = ServerChain::new(p.clients).sharing(unanswered);
     let (domains, zone) = (&p.domains, &p.target.zone);
     let read = failover::first_answer(&mut chain, |c: DnsClient| async move {
         let mut rrsets = Vec::new();

@@ -168,3 +168,43 @@ fn over_tcp_a_refused_connection_passes_the_zone_on() {
     );
     assert_eq!(b.srv_records(OWNER), wanted());
 }
+
+/// Zones that share a silent first address: once it did not answer for one zone, the zones
+/// that start after are not held up by it again (at most `concurrency` (8) zones ask it).
+#[test]
+fn a_silent_address_is_asked_once_per_zone_in_flight_not_for_every_zone() {
+    let zones: Vec<String> = (0..12).map(|i| format!("z{i}.example")).collect();
+    let mut builder = ServerBuilder::new().key("kms-update", "hmac-sha256");
+    for z in &zones {
+        builder =
+            builder.zone(ZoneBuilder::new(z).policy(Policy::grant("kms-update", [z.as_str()])));
+    }
+    let b = BindServer::start(&builder);
+    let silent = Relay::start(b.addr(), vec![Fault::new(FaultKind::DropRequest)]);
+    let mut text = config(&b.key("kms-update").file, &[silent.addr(), b.addr()]);
+    text = text[..text.find("[[domains]]").unwrap()].to_string();
+    for z in &zones {
+        text.push_str(&format!(
+            "[[domains]]\nname = \"{z}\"\nzone = \"{z}\"\nserver = \"lab\"\n"
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &text);
+    let (code, out) = run(&cfg, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Some(2), "{out}");
+    let b_label = format!("lab ({})", b.addr());
+    assert_eq!(
+        out.matches(&format!("failover: read from {b_label}"))
+            .count(),
+        zones.len(),
+        "{out}"
+    );
+    let asked = silent.stats().queries();
+    assert!((1..=8).contains(&asked), "asked {asked} times\n{out}");
+    assert_eq!(
+        out.matches("not asked: it did not answer earlier in this run (no reply from")
+            .count() as u64,
+        zones.len() as u64 - asked,
+        "{out}"
+    );
+}
