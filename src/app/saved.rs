@@ -41,10 +41,20 @@ pub async fn load_saved_plan(
         }
         let why = match now {
             None => "it is no longer found for this configuration".to_string(),
-            Some(f) if f.target != z.target => format!(
-                "its server is now {} (planned: {})",
-                f.target.server.label, z.target.server.label
-            ),
+            Some(f) if f.target != z.target => {
+                let list = |t: &crate::model::ServerTarget| {
+                    t.candidates()
+                        .iter()
+                        .map(|c| c.label.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                format!(
+                    "its server is now {} (planned: {})",
+                    list(&f.target.server),
+                    list(&z.target.server)
+                )
+            }
             Some(f) if f.error.is_some() => format!(
                 "it cannot be read now: {}",
                 f.error.as_ref().map_or("", |e| e.message.as_str())
