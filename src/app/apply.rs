@@ -2,15 +2,17 @@
 //! then every changed RRset read back from the server and compared with what was intended.
 //! Zones are independent: one failing does not stop the others.
 
+use std::net::SocketAddr;
+
 use serde::Serialize;
 use tokio::task::JoinSet;
 
 use super::NetOptions;
+use super::failover::{self, ServerChain};
 use super::keys::KeyRing;
-use super::observe::client_for;
 use crate::dns::update::UpdateReply;
 use crate::dns::{DnsClient, DnsError, query, update};
-use crate::model::{Fqdn, Judgement, Problem, RrsetChange, SrvRecord};
+use crate::model::{Fqdn, Judgement, Problem, RrsetChange, SkippedServer, SrvRecord};
 use crate::plan::{Plan, ZonePlan};
 
 /// What happened to one zone.
@@ -40,8 +42,14 @@ pub enum ZoneOutcome {
 pub struct ZoneReport {
     /// The zone.
     pub zone: Fqdn,
-    /// The server's label: `id (address)` or `mname (address)`.
+    /// The label of the server address that took the zone (answered last): `id (address)`
+    /// or `mname (address)`.
     pub server: String,
+    /// That address.
+    pub server_address: SocketAddr,
+    /// Addresses passed over before it because they could not be reached or timed out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedServer>,
     /// What happened (serialised flat, with a `status` field).
     #[serde(flatten)]
     pub outcome: ZoneOutcome,
@@ -54,7 +62,10 @@ pub struct ZoneReport {
 /// a note on what happened to the reply); the state read before means not applied, and the
 /// update is sent once more over TCP (its prerequisites make that safe); anything else means
 /// another writer changed the records, and both states are reported.
-async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>) -> ZoneOutcome {
+///
+/// `chain` holds the server's addresses; it moves to the next only when the current one
+/// cannot be reached or times out (see `failover` and docs/design.md).
+async fn apply_zone(zp: &ZonePlan, chain: &mut Result<ServerChain, Problem>) -> ZoneOutcome {
     if let Some(p) = &zp.error {
         return ZoneOutcome::Failed(p.clone());
     }
@@ -68,18 +79,28 @@ async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>) -> ZoneOu
     let Some(msg) = update::build_update(zone, &changes) else {
         return ZoneOutcome::Unchanged;
     };
-    let client = match client {
+    let chain = match chain {
         Ok(c) => c,
-        Err(p) => return ZoneOutcome::Failed(p),
+        Err(p) => return ZoneOutcome::Failed(p.clone()),
     };
-    let tcp = over_tcp(&client);
-    // The serial before: tells a server that skipped records from another writer later.
-    let serial_before = query::read_serial(&client, zone).await.ok();
+    // The serial before: tells a server that skipped records from another writer later. It
+    // is also the cheap check that the address answers before an UPDATE goes there.
+    let mut serial_before = failover::first_answer(chain, |c: DnsClient| async move {
+        query::read_serial(&c, zone).await
+    })
+    .await
+    .ok();
     let mut notes = Vec::new();
-    let mut reply = update::send_update(&client, zone, msg.clone()).await;
+    let mut reply = update::send_update(chain.current(), zone, msg.clone()).await;
     let mut resent = false;
     loop {
         let uncertain = match reply {
+            // Nothing can have reached it: the next address may take the update.
+            Err(e) if chain.skip(&e, Some("the update was not sent to it")) => {
+                serial_before = query::read_serial(chain.current(), zone).await.ok();
+                reply = update::send_update(chain.current(), zone, msg.clone()).await;
+                continue;
+            }
             Err(e) => {
                 return ZoneOutcome::Failed(Problem {
                     message: format!("{e}; the update was not sent"),
@@ -95,25 +116,36 @@ async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>) -> ZoneOu
                 }
                 break;
             }
-            Ok(UpdateReply::NotApplied(e)) => return ZoneOutcome::Failed(Problem::from(&e)),
+            Ok(UpdateReply::NotApplied(e)) => {
+                return ZoneOutcome::Failed(failover::after_skipping(chain, Problem::from(&e)));
+            }
             Ok(UpdateReply::Uncertain(u)) => u,
         };
         tracing::warn!(zone = %zone, "{}; reading the records back to settle the outcome", uncertain.what);
-        match settle(&tcp, zone, &changes).await {
+        let sent_to = chain.current().addr();
+        let settled = settle_on_chain(chain, zone, &changes, &uncertain.what, &mut notes).await;
+        // Settled at the next address: say where; it may get its own one copy over TCP.
+        let moved = chain.current().addr() != sent_to;
+        let (at, again) = if moved {
+            (format!(" at {}", chain.current().label), "to it")
+        } else {
+            (String::new(), "again")
+        };
+        match settled {
             Settled::Desired => {
                 notes.push(format!(
-                    "{}; the records read back over TCP show the update went in",
+                    "{}; the records read back over TCP{at} show the update went in",
                     uncertain.what
                 ));
                 break;
             }
-            Settled::Before if !resent => {
+            Settled::Before if !resent || moved => {
                 notes.push(format!(
-                    "{}; the records read back over TCP were unchanged, so the update was sent again over TCP",
+                    "{}; the records read back over TCP{at} were unchanged, so the update was sent {again} over TCP",
                     uncertain.what
                 ));
                 resent = true;
-                reply = update::send_update(&tcp, zone, msg.clone()).await;
+                reply = update::send_update(&over_tcp(chain.current()), zone, msg.clone()).await;
             }
             Settled::Before => {
                 return ZoneOutcome::Failed(Problem {
@@ -146,6 +178,8 @@ async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>) -> ZoneOu
         }
     }
     // Read back every changed RRset from the same server.
+    let client = chain.current();
+    let tcp = over_tcp(client);
     let (mut written, mut skipped) = (Vec::new(), Vec::new());
     for c in &changes {
         let got = match query::read_srv(&tcp, Some(zone), &c.owner).await {
@@ -256,6 +290,35 @@ enum Settled {
     Unreadable(DnsError),
 }
 
+/// [`settle`] at the address that was sent the update; when it cannot be reached or times out,
+/// at the next address of the server (every address must be a primary of the zone: see
+/// docs/design.md). The chain is left at the address that answered the read.
+async fn settle_on_chain(
+    chain: &mut ServerChain,
+    zone: &Fqdn,
+    changes: &[RrsetChange],
+    what: &str,
+    notes: &mut Vec<String>,
+) -> Settled {
+    loop {
+        let sent_to = chain.current().label.clone();
+        match settle(&over_tcp(chain.current()), zone, changes).await {
+            Settled::Unreadable(e)
+                if chain.skip(
+                    &e,
+                    Some("while reading back the update sent to it, which it may have applied"),
+                ) =>
+            {
+                notes.push(format!(
+                    "{sent_to} stopped answering after the update was sent to it ({what}); the outcome was settled by reading {}, another primary of the zone. If {sent_to} applied the update too, it made the same change",
+                    chain.current().label
+                ));
+            }
+            other => return other,
+        }
+    }
+}
+
 async fn settle(tcp: &DnsClient, zone: &Fqdn, changes: &[RrsetChange]) -> Settled {
     let (mut desired, mut before) = (true, true);
     let mut other = Vec::new();
@@ -301,12 +364,23 @@ async fn settle(tcp: &DnsClient, zone: &Fqdn, changes: &[RrsetChange]) -> Settle
     }
 }
 
-/// The client for a zone of the plan: its server, signed with the key the plan names.
+/// The client for a zone of the plan: its server's first address, signed with the key the
+/// plan names.
 pub(crate) fn zone_client(
     zp: &ZonePlan,
     keys: &KeyRing,
     opts: &NetOptions,
 ) -> Result<DnsClient, Problem> {
+    Ok(zone_clients(zp, keys, opts)?.remove(0))
+}
+
+/// One client per address of a zone's server, in the order `apply` tries them: the address
+/// the plan's state was read from first.
+pub(crate) fn zone_clients(
+    zp: &ZonePlan,
+    keys: &KeyRing,
+    opts: &NetOptions,
+) -> Result<Vec<DnsClient>, Problem> {
     let key = match &zp.target.server.key {
         None => None,
         Some(name) => Some(keys.by_name(name).ok_or_else(|| Problem {
@@ -317,7 +391,10 @@ pub(crate) fn zone_client(
             hint: "fix the key file or environment variable of that key, or run `kmsdns plan` again".into(),
         })?),
     };
-    Ok(client_for(&zp.target.server, key, opts))
+    Ok(failover::apply_order(
+        failover::clients_for(&zp.target.server, key, opts),
+        zp.failover.as_ref(),
+    ))
 }
 
 /// Applies every zone of the plan, `opts.concurrency` at a time per server; reports come back in plan
@@ -329,17 +406,32 @@ pub async fn apply_plan(
     mut on_done: impl FnMut(&ZoneReport),
 ) -> Vec<ZoneReport> {
     let limits = super::Limits::new(opts.concurrency);
+    let unanswered = failover::Unanswered::default();
     let mut set = JoinSet::new();
     for (i, zp) in plan.zones.iter().enumerate() {
         let limits = limits.clone();
-        let client = zone_client(zp, keys, opts);
+        let mut chain = zone_clients(zp, keys, opts).map(|c| {
+            ServerChain::new(c)
+                .sharing(&unanswered)
+                .skipped_when_planned(zp.failover.as_ref())
+        });
         let zp = zp.clone();
         set.spawn(async move {
             let _slot = limits.slot(zp.target.server.address).await;
-            let outcome = apply_zone(&zp, client).await;
+            let outcome = apply_zone(&zp, &mut chain).await;
+            let (server, server_address, skipped) = match &chain {
+                Ok(c) => (
+                    c.current().label.clone(),
+                    c.current().addr(),
+                    c.skipped.clone(),
+                ),
+                Err(_) => (zp.target.server.label, zp.target.server.address, Vec::new()),
+            };
             let report = ZoneReport {
                 zone: zp.target.zone,
-                server: zp.target.server.label,
+                server,
+                server_address,
+                skipped,
                 outcome,
             };
             (i, report)

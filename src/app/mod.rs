@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod apply;
+mod failover;
 pub mod import;
 pub mod keygen;
 pub mod keys;

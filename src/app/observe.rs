@@ -10,13 +10,14 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 
 use super::NetOptions;
+use super::failover::{self, ServerChain, Unanswered};
 use super::keys::KeyRing;
 use crate::dns::discovery::{self, ZoneInfo};
 use crate::dns::transport::Endpoint;
 use crate::dns::{DnsClient, DnsError, query};
 use crate::model::{
     DesiredState, Domain, DomainProblem, Fqdn, ObservedRrset, ObservedState, ObservedZone, Problem,
-    ServerAddress, ServerTarget, Transport, ZoneTarget,
+    ServerAddress, ServerCandidate, ServerTarget, Transport, ZoneTarget,
 };
 
 /// Per try, for primaries found from the SOA MNAME.
@@ -25,7 +26,8 @@ const DISCOVERED_TIMEOUT_MS: u64 = 3000;
 /// A zone's target with the client that reaches it (secret included), for this process only.
 pub(crate) struct Placed {
     pub target: ZoneTarget,
-    pub client: DnsClient,
+    /// One client per address of the server, in the order they are tried.
+    pub clients: Vec<DnsClient>,
     pub domains: Vec<Domain>,
 }
 
@@ -66,8 +68,18 @@ async fn place_all(
     let mut index: HashMap<(Fqdn, SocketAddr), usize> = HashMap::new();
     let mut failed = Vec::new();
     let resolver = discovery::resolver_client(opts.resolver, opts.clock.clone());
+    let mut name_servers = HashMap::new();
     for domain in &desired.domains {
-        match place(desired, keys, opts, resolver.as_ref(), domain).await {
+        match place(
+            desired,
+            keys,
+            opts,
+            resolver.as_ref(),
+            &mut name_servers,
+            domain,
+        )
+        .await
+        {
             Ok(p) => {
                 let k = (p.target.zone.clone(), p.target.server.address);
                 match index.get(&k) {
@@ -92,6 +104,7 @@ async fn place(
     keys: &KeyRing,
     opts: &NetOptions,
     resolver: Result<&DnsClient, &DnsError>,
+    name_servers: &mut HashMap<Fqdn, Vec<ServerCandidate>>,
     domain: &Domain,
 ) -> Result<Placed, Problem> {
     let spec = desired.server_of(domain);
@@ -119,24 +132,36 @@ async fn place(
     let problem = |e: DnsError| Problem::from(&e);
     let (server, zone_info) = match spec {
         Some(spec) => {
-            let address = match &spec.address {
-                ServerAddress::Socket(a) => *a,
-                ServerAddress::Name { host, port } => {
-                    let resolver = resolver.map_err(resolver_err)?;
-                    discovery::resolve_server(resolver, host, *port)
-                        .await
-                        .map_err(|e| Problem {
-                            message: format!(
-                                "cannot resolve the address of server `{}`: {e}",
-                                spec.id
-                            ),
-                            hint: e.hint(),
-                        })?
+            let mut candidates: Vec<ServerCandidate> = Vec::new();
+            for a in &spec.addresses {
+                let address = match a {
+                    ServerAddress::Socket(a) => *a,
+                    ServerAddress::Name { host, port } => {
+                        let resolver = resolver.map_err(resolver_err)?;
+                        discovery::resolve_server(resolver, host, *port)
+                            .await
+                            .map_err(|e| Problem {
+                                message: format!(
+                                    "cannot resolve the address {a} of server `{}`: {e}",
+                                    spec.id
+                                ),
+                                hint: e.hint(),
+                            })?
+                    }
+                };
+                // Two names for one address: tried once.
+                if !candidates.iter().any(|c| c.address == address) {
+                    candidates.push(ServerCandidate {
+                        label: format!("{} ({address})", spec.id),
+                        address,
+                    });
                 }
-            };
+            }
+            let first = candidates.remove(0);
             let server = ServerTarget {
-                label: format!("{} ({address})", spec.id),
-                address,
+                label: first.label,
+                address: first.address,
+                fallbacks: candidates,
                 discovered: false,
                 transport: spec.transport,
                 timeout_ms: spec.timeout.as_millis() as u64,
@@ -164,9 +189,29 @@ async fn place(
                 }));
             }
             let address = answering(&ips, opts.discovered_port, &info.zone).await;
+            // The primary's other addresses, then the other name servers.
+            let mut fallbacks: Vec<ServerCandidate> = ips
+                .iter()
+                .map(|ip| SocketAddr::new(*ip, opts.discovered_port))
+                .filter(|a| *a != address)
+                .map(|a| ServerCandidate {
+                    label: format!("{} ({a})", info.mname.as_str()),
+                    address: a,
+                })
+                .collect();
+            if !name_servers.contains_key(&info.zone) {
+                let found = other_name_servers(resolver, &info, opts).await;
+                name_servers.insert(info.zone.clone(), found);
+            }
+            for c in &name_servers[&info.zone] {
+                if c.address != address && !fallbacks.iter().any(|f| f.address == c.address) {
+                    fallbacks.push(c.clone());
+                }
+            }
             let server = ServerTarget {
                 label: format!("{} ({address})", info.mname.as_str()),
                 address,
+                fallbacks,
                 discovered: true,
                 transport: Transport::Udp,
                 timeout_ms: DISCOVERED_TIMEOUT_MS,
@@ -176,18 +221,19 @@ async fn place(
             (server, Some(info))
         }
     };
-    let client = client_for(&server, key, opts);
+    let clients = failover::clients_for(&server, key, opts);
     let (zone, zone_discovered) = match (&domain.zone, zone_info) {
         (Some(z), _) => (z.clone(), false),
         (None, Some(ZoneInfo { zone, .. })) => (zone, true),
         // A configured server knows its zones: ask it where the domain's zone starts.
-        (None, None) => (
-            discovery::find_zone(&client, &domain.name)
-                .await
-                .map_err(problem)?
-                .zone,
-            true,
-        ),
+        (None, None) => {
+            let mut chain = ServerChain::new(clients.clone());
+            let found = failover::first_answer(&mut chain, |c: DnsClient| async move {
+                discovery::find_zone(&c, &domain.name).await
+            })
+            .await;
+            (found.map_err(|e| chain.all_failed(&e))?.zone, true)
+        }
     };
     Ok(Placed {
         target: ZoneTarget {
@@ -195,9 +241,47 @@ async fn place(
             zone_discovered,
             server,
         },
-        client,
+        clients,
         domains: vec![domain.clone()],
     })
+}
+
+/// The zone's other name servers after its primary, for failover: AD-integrated zones are
+/// multi-master, every domain controller in the NS set takes updates. NS names sorted (an
+/// RRset has no order; sorted, plans stay stable), every address of each, the MNAME left out.
+/// A lookup that fails leaves a name out (logged at debug).
+async fn other_name_servers(
+    resolver: &DnsClient,
+    info: &ZoneInfo,
+    opts: &NetOptions,
+) -> Vec<ServerCandidate> {
+    let names = match query::read_ns(resolver, &info.zone, true).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::debug!(zone = %info.zone, "no NS set for failover: {e}");
+            return Vec::new();
+        }
+    };
+    let mut out: Vec<ServerCandidate> = Vec::new();
+    for ns in names.iter().filter(|n| **n != info.mname) {
+        let ips = match discovery::resolve_addresses(resolver, ns).await {
+            Ok(ips) => ips,
+            Err(e) => {
+                tracing::debug!(ns = %ns, "no address for failover: {e}");
+                continue;
+            }
+        };
+        for ip in ips {
+            let address = SocketAddr::new(ip, opts.discovered_port);
+            if !out.iter().any(|c| c.address == address) {
+                out.push(ServerCandidate {
+                    label: format!("{} ({address})", ns.as_str()),
+                    address,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// The first address of a primary that answers for `zone` (a host with A and AAAA records may
@@ -226,12 +310,14 @@ async fn answering(ips: &[std::net::IpAddr], port: u16, zone: &Fqdn) -> SocketAd
 /// results come back in the order of `placed`.
 async fn read_zones(placed: Vec<Placed>, opts: &NetOptions) -> Vec<ObservedZone> {
     let limits = super::Limits::new(opts.concurrency);
+    let unanswered = Unanswered::default();
     let mut set = JoinSet::new();
     for (i, p) in placed.into_iter().enumerate() {
         let limits = limits.clone();
+        let unanswered = unanswered.clone();
         set.spawn(async move {
             let _slot = limits.slot(p.target.server.address).await;
-            (i, read_zone(p).await)
+            (i, read_zone(p, &unanswered).await)
         });
     }
     let mut out: Vec<(usize, ObservedZone)> = Vec::new();
@@ -242,26 +328,35 @@ async fn read_zones(placed: Vec<Placed>, opts: &NetOptions) -> Vec<ObservedZone>
     out.into_iter().map(|(_, z)| z).collect()
 }
 
-async fn read_zone(p: Placed) -> ObservedZone {
-    let mut rrsets = Vec::new();
-    let mut error = None;
-    for d in &p.domains {
-        match query::read_srv(&p.client, Some(&p.target.zone), &d.owner()).await {
-            Ok(records) => rrsets.push(ObservedRrset {
+/// Reads every managed RRset of the zone from the first address that answers; an address that
+/// cannot be reached or times out passes the whole zone to the next one.
+async fn read_zone(p: Placed, unanswered: &Unanswered) -> ObservedZone {
+    let mut chain = ServerChain::new(p.clients).sharing(unanswered);
+    let (domains, zone) = (&p.domains, &p.target.zone);
+    let read = failover::first_answer(&mut chain, |c: DnsClient| async move {
+        let mut rrsets = Vec::new();
+        for d in domains {
+            rrsets.push(ObservedRrset {
                 domain: d.name.clone(),
-                records,
-            }),
-            Err(e) => {
-                error = Some(Problem::from(&e));
-                rrsets.clear();
-                break;
-            }
+                records: query::read_srv(&c, Some(zone), &d.owner()).await?,
+            });
         }
-    }
+        Ok(rrsets)
+    })
+    .await;
+    let (rrsets, error) = match read {
+        Ok(r) => (r, None),
+        Err(e) => (Vec::new(), Some(chain.all_failed(&e))),
+    };
     ObservedZone {
         domains: p.domains.iter().map(|d| d.name.clone()).collect(),
         target: p.target,
         rrsets,
+        failover: if error.is_none() {
+            chain.failover()
+        } else {
+            None
+        },
         error,
     }
 }

@@ -25,7 +25,8 @@ pub async fn load_saved_plan(
             continue;
         }
         let now = fresh.zones.iter().find(|f| f.target.zone == z.target.zone);
-        if now == Some(&*z) {
+        // Which address answered the reads is an observation, not part of what was reviewed.
+        if now.is_some_and(|f| same_but_failover(f, z)) {
             continue;
         }
         if let Some(f) = now
@@ -40,10 +41,20 @@ pub async fn load_saved_plan(
         }
         let why = match now {
             None => "it is no longer found for this configuration".to_string(),
-            Some(f) if f.target != z.target => format!(
-                "its server is now {} (planned: {})",
-                f.target.server.label, z.target.server.label
-            ),
+            Some(f) if f.target != z.target => {
+                let list = |t: &crate::model::ServerTarget| {
+                    t.candidates()
+                        .iter()
+                        .map(|c| c.label.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                format!(
+                    "its server is now {} (planned: {})",
+                    list(&f.target.server),
+                    list(&z.target.server)
+                )
+            }
             Some(f) if f.error.is_some() => format!(
                 "it cannot be read now: {}",
                 f.error.as_ref().map_or("", |e| e.message.as_str())
@@ -61,6 +72,13 @@ pub async fn load_saved_plan(
     Ok(plan)
 }
 
+/// Equal but for which address of the server answered the reads.
+fn same_but_failover(a: &ZonePlan, b: &ZonePlan) -> bool {
+    let mut a = a.clone();
+    a.failover.clone_from(&b.failover);
+    a == *b
+}
+
 /// What a saved zone plan says that the configuration alone decides, and that differs from a
 /// plan made now: only an edit can do that (the configuration is the same, its digest says
 /// so). `None` when the differences can come from the live state.
@@ -70,7 +88,9 @@ fn edited(saved: &ZonePlan, now: &ZonePlan) -> Option<String> {
     if s.key != n.key {
         return Some(format!("the key of zone {zone}"));
     }
-    if !s.discovered && (s.address != n.address || s.transport != n.transport) {
+    if !s.discovered
+        && (s.address != n.address || s.fallbacks != n.fallbacks || s.transport != n.transport)
+    {
         return Some(format!("the server of zone {zone}"));
     }
     let same_state = saved.rrsets.len() == now.rrsets.len()

@@ -64,7 +64,13 @@ pub async fn wait_for_serials(
         else {
             continue;
         };
-        let servers = match zone_client(zp, keys, opts) {
+        // Ask the address that took the update (a fallback after failover).
+        let took = zone_client(zp, keys, opts).map(|mut c| {
+            c.endpoint.addr = r.server_address;
+            c.label = r.server.clone();
+            c
+        });
+        let servers = match took {
             Ok(primary) => wait_for_serial(
                 &primary,
                 &zp.target.zone,

@@ -91,9 +91,15 @@ fn zone_header(out: &mut impl Write, z: &ZonePlan) -> io::Result<()> {
         .key
         .as_deref()
         .map_or("unsigned".to_string(), |k| format!("key {}", code(k)));
+    let fallbacks = if server.fallbacks.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = server.fallbacks.iter().map(|c| code(&c.label)).collect();
+        format!(" · then {}", list.join(", "))
+    };
     writeln!(
         out,
-        "Zone {} · server {} ({}) · {} · {key}\n",
+        "Zone {} · server {} ({}){fallbacks} · {} · {key}\n",
         if o.zone_discovered {
             "discovered"
         } else {
@@ -106,7 +112,21 @@ fn zone_header(out: &mut impl Write, z: &ZonePlan) -> io::Result<()> {
             "configured"
         },
         server.transport,
-    )
+    )?;
+    if let Some(f) = &z.failover {
+        let skipped: Vec<String> = f
+            .skipped
+            .iter()
+            .map(|s| format!("{} ({}: {})", code(&s.server), s.reason, text(&s.detail)))
+            .collect();
+        writeln!(
+            out,
+            "Failover: read from {}; skipped {}.\n",
+            code(&f.server),
+            skipped.join(", ")
+        )?;
+    }
+    Ok(())
 }
 
 /// The change table of one zone: one row per change, in plan order.

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use crate::app::{Change, Plan, ZoneOutcome, ZoneReport, ZoneSync};
-use crate::model::{DomainProblem, SrvRecord};
+use crate::model::{DomainProblem, ServerTarget, SkippedServer, SrvRecord};
 
 fn color(c: AnsiColor) -> Style {
     Style::new().fg_color(Some(c.into()))
@@ -30,6 +30,24 @@ pub(super) fn describe_change(from: &SrvRecord, to: &SrvRecord) -> String {
     parts.join(", ")
 }
 
+/// `; then b (…), c (…)`: the server's further addresses, tried in order.
+pub(super) fn fallbacks(server: &ServerTarget) -> String {
+    if server.fallbacks.is_empty() {
+        return String::new();
+    }
+    let list: Vec<&str> = server.fallbacks.iter().map(|c| c.label.as_str()).collect();
+    format!("; then {}", list.join(", "))
+}
+
+/// `skipped a (…): timeout (no reply …); skipped b (…): unreachable (…)`.
+pub(super) fn skipped_text(skipped: &[SkippedServer]) -> String {
+    skipped
+        .iter()
+        .map(|s| format!("skipped {}: {} ({})", s.server, s.reason, s.detail))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Writes the plan grouped by zone, ending with the `Plan:` / `No changes.` line.
 pub fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
     let bold = Style::new().bold();
@@ -47,7 +65,7 @@ pub fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
             .map_or("unsigned".to_string(), |k| format!("key {k}"));
         writeln!(
             out,
-            "{bold}zone {}{bold:#} ({}), server {} ({}), {key}",
+            "{bold}zone {}{bold:#} ({}), server {} ({}{}), {key}",
             o.zone,
             if o.zone_discovered {
                 "discovered"
@@ -60,7 +78,16 @@ pub fn write_plan(out: &mut impl Write, plan: &Plan) -> io::Result<()> {
             } else {
                 "configured"
             },
+            fallbacks(server),
         )?;
+        if let Some(f) = &z.failover {
+            writeln!(
+                out,
+                "  {yellow}failover{yellow:#}: read from {}; {}",
+                f.server,
+                skipped_text(&f.skipped)
+            )?;
+        }
         if let Some(p) = &z.error {
             writeln!(
                 out,
@@ -172,6 +199,15 @@ pub fn write_apply_summary(
     );
     writeln!(out, "Apply summary:")?;
     for r in reports {
+        if !r.skipped.is_empty() && !matches!(r.outcome, ZoneOutcome::Unchanged) {
+            writeln!(
+                out,
+                "  {yellow}failover{yellow:#}   {} went to {}: {}",
+                r.zone,
+                r.server,
+                skipped_text(&r.skipped)
+            )?;
+        }
         match &r.outcome {
             ZoneOutcome::Applied {
                 changes,

@@ -96,7 +96,7 @@ fn write_summary(out: &mut impl Write, config: &DesiredState) -> std::io::Result
                 out,
                 "  {} {} ({}, timeout {}, {tries} tr{}, {key})",
                 s.id,
-                s.address,
+                s.address_list(),
                 s.transport,
                 humantime::format_duration(s.timeout),
                 if tries == 1 { "y" } else { "ies" }

@@ -33,7 +33,7 @@ pub struct RawKey {
 
 #[derive(Debug, Deserialize)]
 pub struct RawServer {
-    pub address: S<String>,
+    pub address: S<RawAddresses>,
     pub key: Option<S<String>>,
     pub transport: Option<S<String>>,
     pub timeout: Option<S<String>>,
@@ -73,6 +73,41 @@ pub struct RawHostOverride {
     pub priority: Option<S<i64>>,
     pub weight: Option<S<i64>>,
     pub ttl: Option<S<i64>>,
+}
+
+/// `servers.*.address`: one address, or a list tried in order.
+#[derive(Debug)]
+pub enum RawAddresses {
+    One(String),
+    List(Vec<S<String>>),
+}
+
+impl<'de> Deserialize<'de> for RawAddresses {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct AddrVisitor;
+        impl<'de> Visitor<'de> for AddrVisitor {
+            type Value = RawAddresses;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "an address string like \"192.0.2.53:53\" or a list of them, tried in order",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawAddresses, E> {
+                Ok(RawAddresses::One(v.to_string()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawAddresses, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<S<String>>()? {
+                    out.push(item);
+                }
+                Ok(RawAddresses::List(out))
+            }
+        }
+        d.deserialize_any(AddrVisitor)
+    }
 }
 
 impl RawHostRef {

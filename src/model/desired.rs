@@ -115,8 +115,9 @@ impl fmt::Display for ServerAddress {
 pub struct ServerSpec {
     /// The table name (`[servers.<id>]`).
     pub id: String,
-    /// Where the server is.
-    pub address: ServerAddress,
+    /// Where the server is: one address or several, tried in order when the ones before
+    /// cannot be reached or time out. Never empty.
+    pub addresses: Vec<ServerAddress>,
     /// Key id; `None` falls back to `[defaults].key`, and with neither, messages go unsigned.
     pub key: Option<String>,
     /// UDP (with TCP fallback) or TCP only.
@@ -125,6 +126,22 @@ pub struct ServerSpec {
     pub timeout: Duration,
     /// Tries after the first one: an exchange costs at most `(retries + 1) × timeout`.
     pub retries: u32,
+}
+
+impl ServerSpec {
+    /// The first address (the one tried first).
+    pub fn address(&self) -> &ServerAddress {
+        &self.addresses[0]
+    }
+
+    /// Every address, comma-separated, in the order they are tried.
+    pub fn address_list(&self) -> String {
+        self.addresses
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// A `[[hosts]]` entry with defaults applied.

@@ -15,7 +15,8 @@ pub use name::{
     NameError, parse_key_name,
 };
 pub use observed::{
-    DomainProblem, ObservedRrset, ObservedState, ObservedZone, Problem, ServerTarget, ZoneTarget,
+    DomainProblem, Failover, ObservedRrset, ObservedState, ObservedZone, Problem, ServerCandidate,
+    ServerTarget, SkipReason, SkippedServer, ZoneTarget,
 };
 pub use srv::{Judgement, RrsetChange, SrvRecord, Transport, TsigAlgorithm};
 

@@ -24,9 +24,17 @@ pub struct ServerTarget {
     /// from the SOA.
     #[serde(rename = "server")]
     pub label: String,
-    /// The address updates and reads go to.
+    /// The address updates and reads go to first.
     #[serde(rename = "server_address")]
     pub address: SocketAddr,
+    /// Further addresses of the zone's server, tried in order when the ones before cannot be
+    /// reached or time out (never after an answer). Absent (empty) for a single address.
+    #[serde(
+        rename = "server_fallbacks",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub fallbacks: Vec<ServerCandidate>,
     /// True when found from the SOA MNAME rather than configured.
     #[serde(rename = "server_discovered")]
     pub discovered: bool,
@@ -38,6 +46,71 @@ pub struct ServerTarget {
     pub retries: u32,
     /// The TSIG key name on the wire; `None` = unsigned.
     pub key: Option<String>,
+}
+
+impl ServerTarget {
+    /// Every address in the order they are tried: the first, then the fallbacks.
+    pub fn candidates(&self) -> Vec<ServerCandidate> {
+        let mut out = vec![ServerCandidate {
+            label: self.label.clone(),
+            address: self.address,
+        }];
+        out.extend(self.fallbacks.iter().cloned());
+        out
+    }
+}
+
+/// One address of a zone's server, with how the user knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerCandidate {
+    /// `id (address)` when configured, `ns-name (address)` when found from the SOA/NS set.
+    #[serde(rename = "server")]
+    pub label: String,
+    /// IP and port.
+    pub address: SocketAddr,
+}
+
+/// Why an address of a zone's server was passed over for the next one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SkipReason {
+    /// No reply within the tries (`timeout` × (`retries` + 1)).
+    Timeout,
+    /// Nothing reachable there: connection refused, ICMP unreachable, no route.
+    Unreachable,
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SkipReason::Timeout => "timeout",
+            SkipReason::Unreachable => "unreachable",
+        })
+    }
+}
+
+/// An address passed over, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedServer {
+    /// Its label, `id (address)` or `ns-name (address)`.
+    pub server: String,
+    /// IP and port.
+    pub address: SocketAddr,
+    /// Timeout or unreachable.
+    pub reason: SkipReason,
+    /// The error, in words.
+    pub detail: String,
+}
+
+/// The address that answered when it was not the first: failover happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failover {
+    /// The label of the address that answered.
+    pub server: String,
+    /// The address that answered.
+    pub address: SocketAddr,
+    /// The addresses tried before it, in order, and why each was passed over.
+    pub skipped: Vec<SkippedServer>,
 }
 
 /// One zone and its server.
@@ -72,6 +145,9 @@ pub struct ObservedZone {
     pub rrsets: Vec<ObservedRrset>,
     /// Reading failed: nothing can be planned for this zone.
     pub error: Option<Problem>,
+    /// The reads went to a fallback address: which one, and what was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover: Option<Failover>,
 }
 
 /// A domain that could not be placed in a zone.

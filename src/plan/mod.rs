@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 
 pub use diff::{Change, RrsetDiff, TtlKept, diff_rrset};
 
-use crate::model::{DesiredState, Domain, DomainProblem, Fqdn, ObservedState, Problem, ZoneTarget};
+use crate::model::{
+    DesiredState, Domain, DomainProblem, Failover, Fqdn, ObservedState, Problem, ZoneTarget,
+};
 
 /// The version of the JSON plan schema (`plan --json`, `plan --out`).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -28,6 +30,11 @@ pub struct ZonePlan {
     pub rrsets: Vec<RrsetDiff>,
     /// Reading the zone's state failed: nothing can be planned for it.
     pub error: Option<Problem>,
+    /// The state was read from a fallback address of the server (the ones before it could not
+    /// be reached or timed out): which one, and why each earlier one was passed over. Absent
+    /// when the first address answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover: Option<Failover>,
 }
 
 impl ZonePlan {
@@ -99,6 +106,7 @@ pub fn diff(desired: &DesiredState, observed: &ObservedState) -> Plan {
                 target: z.target.clone(),
                 rrsets,
                 error: z.error.clone(),
+                failover: z.failover.clone(),
             }
         })
         .collect();

@@ -50,6 +50,7 @@ fn observed() -> ObservedState {
         server: ServerTarget {
             label: "lab (127.0.0.1:5353)".into(),
             address: "127.0.0.1:5353".parse().unwrap(),
+            fallbacks: vec![],
             discovered: false,
             transport: Transport::Tcp,
             timeout_ms: 3000,
@@ -77,6 +78,7 @@ fn observed() -> ObservedState {
                 },
             ],
             error: None,
+            failover: None,
         }],
         failed_domains: vec![DomainProblem {
             domain: Fqdn::parse_domain("lost.example.org").unwrap(),
@@ -160,4 +162,50 @@ fn saved_plan_checks() {
             .starts_with("p.json is not a kmsdns plan file"),
         "{err}"
     );
+}
+
+#[test]
+fn fallbacks_and_failover_round_trip_and_are_covered_by_the_digest() {
+    use crate::model::{Failover, ServerCandidate, SkipReason, SkippedServer};
+    let d = desired();
+    let single = diff(&d, &observed());
+    let json = serde_json::to_string(&single).unwrap();
+    // One address, first one answered: the JSON is what it was before lists existed.
+    assert!(
+        !json.contains("server_fallbacks") && !json.contains("failover"),
+        "{json}"
+    );
+
+    let mut obs = observed();
+    let second: std::net::SocketAddr = "127.0.0.1:5354".parse().unwrap();
+    obs.zones[0].target.server.fallbacks = vec![ServerCandidate {
+        label: format!("lab ({second})"),
+        address: second,
+    }];
+    obs.zones[0].failover = Some(Failover {
+        server: format!("lab ({second})"),
+        address: second,
+        skipped: vec![SkippedServer {
+            server: "lab (127.0.0.1:5353)".into(),
+            address: "127.0.0.1:5353".parse().unwrap(),
+            reason: SkipReason::Timeout,
+            detail: "no reply".into(),
+        }],
+    });
+    let plan = diff(&d, &obs);
+    let json = serde_json::to_string(&plan).unwrap();
+    assert_eq!(load("p.json", &json, &d).unwrap(), plan);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["zones"][0]["server_fallbacks"][0]["address"],
+        "127.0.0.1:5354"
+    );
+    assert_eq!(v["zones"][0]["failover"]["skipped"][0]["reason"], "timeout");
+    assert_eq!(plan.zones[0].target.server.candidates().len(), 2);
+    // The list is part of what was reviewed: an edit is caught.
+    let edited = json.replace("127.0.0.1:5354", "192.0.2.9:53");
+    assert!(matches!(
+        load("p.json", &edited, &d),
+        Err(SavedPlanError::Modified { .. })
+    ));
 }

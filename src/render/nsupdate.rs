@@ -134,10 +134,17 @@ pub fn zone_script(
                         s.id
                     ));
                 }
+                if s.addresses.len() > 1 {
+                    out.push_str(&format!(
+                        "; server {} has several addresses ({}); nsupdate takes one: if the first does not answer, use the next\n",
+                        s.id,
+                        s.address_list()
+                    ));
+                }
                 out.push_str(&format!(
                     "server {} {}\n",
-                    server_host(&s.address),
-                    server_port(&s.address)
+                    server_host(s.address()),
+                    server_port(s.address())
                 ))
             }
             None => out.push_str(

@@ -144,7 +144,7 @@ fn domain_block(out: &mut String, config: &DesiredState, group: &ZoneGroup<'_>, 
                 comment(&display_domain(&d.name)),
                 comment(&s.id)
             ));
-            out.push_str(&format!("$server = {}\n", quote(&server_host(&s.address))));
+            out.push_str(&format!("$server = {}\n", quote(&server_host(s.address()))));
         }
         None => {
             out.push_str(&format!(

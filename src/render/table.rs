@@ -53,7 +53,7 @@ fn rows(config: &DesiredState, g: &ZoneGroup<'_>) -> Vec<[String; 9]> {
             None => "(from SOA)".to_string(),
         };
         let server = match domain_server(config, d) {
-            Some(s) => format!("{} {}", s.id, s.address),
+            Some(s) => format!("{} {}", s.id, s.address_list()),
             None => "(SOA primary)".to_string(),
         };
         let prune = if d.prune { "yes" } else { "no" }.to_string();

@@ -265,7 +265,7 @@ pub fn specs_from_config(desired: &DesiredState) -> Vec<DomainSpec> {
             name: d.name.clone(),
             desired: Some(d.records.clone()),
             prune: d.prune,
-            primary: desired.server_of(d).and_then(|s| match &s.address {
+            primary: desired.server_of(d).and_then(|s| match s.address() {
                 ServerAddress::Socket(a) => Some(*a),
                 ServerAddress::Name { .. } => None,
             }),

@@ -172,7 +172,10 @@ for tag, val in [("empty", '""'), ("port-zero", '"127.0.0.1:0"'), ("port-65536",
                  ("ipv4-octet-256", '"127.0.0.256:53"'), ("ipv6-no-brackets-port", '"2001:db8::1:53:53"'),
                  ("ipv6-unclosed-bracket", '"[2001:db8::1:53"'), ("ipv6-bad", '"[2001:db8:::1]:53"'),
                  ("url", '"udp://127.0.0.1:53"'), ("spaces", '"127.0.0.1 :53"'), ("number", "53"),
-                 ("array", '["127.0.0.1"]'), ("bad-hostname", '"ns_1.example..com:53"'),
+                 ("array-empty", '[]'), ("array-nested", '[["127.0.0.1"]]'),
+                 ("array-duplicate", '["127.0.0.1", "127.0.0.1:53"]'),
+                 ("array-bad-element", '["127.0.0.1", "127.0.0.1:0"]'),
+                 ("bad-hostname", '"ns_1.example..com:53"'),
                  ("trailing-colon", '"127.0.0.1:"'), ("only-port", '":53"')]:
     cfg(f"server-address-{tag}", server_field("address", val))
 cfg("server-address-missing", BASE.replace('address = "@SERVER@"\n', ""))

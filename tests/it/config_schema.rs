@@ -61,6 +61,12 @@ fn valid_files() -> Vec<(String, String)> {
         ),
         ("empty host list".into(), format!("{HOST}{DOMAIN}hosts = []\n")),
         (
+            "address list".into(),
+            format!(
+                "[servers.s]\naddress = [\"192.0.2.53\", \"[2001:db8::53]:53\", \"ns2.example.com\"]\n{HOST}{DOMAIN}server = \"s\"\n"
+            ),
+        ),
+        (
             "every server key".into(),
             format!(
                 "[defaults]\nretries = 0\n[keys.k]\nsecret_env = \"K_SECRET\"\nalgorithm = \"hmac-sha1\"\nname = \"k.example.com\"\n[servers.s]\naddress = \"[2001:db8::53]:53\"\nkey = \"k\"\ntransport = \"tcp\"\ntimeout = \"1s 500ms\"\nretries = 10\n{HOST}{DOMAIN}server = \"s\"\nprune = false\n"
@@ -112,6 +118,18 @@ fn invalid_configs_fail_the_schema_as_they_fail_kmsdns() {
             format!("[defaults]\npriority = \"0\"\n{base}"),
         ),
         ("bad transport", server("transport = \"quic\"")),
+        (
+            "empty address list",
+            format!("[servers.s]\naddress = []\n{base}"),
+        ),
+        (
+            "address twice in a list",
+            format!("[servers.s]\naddress = [\"192.0.2.53\", \"192.0.2.53\"]\n{base}"),
+        ),
+        (
+            "address list of numbers",
+            format!("[servers.s]\naddress = [53]\n{base}"),
+        ),
         ("retries too many", server("retries = 11")),
         (
             "server without address",

@@ -87,7 +87,7 @@ fn zone_and_primary_are_discovered_over_ipv6() {
 }
 
 /// A primary with both an A and an AAAA record that listens on ::1 only: discovery takes the
-/// address that answers for the zone, not simply the first one.
+/// address that answers for the zone, not simply the first one (the other stays a fallback).
 #[test]
 fn a_discovered_primary_is_reached_on_the_address_that_answers() {
     let b = ServerBuilder::new()
@@ -120,7 +120,7 @@ fn a_discovered_primary_is_reached_on_the_address_that_answers() {
     let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert!(
         text.contains(&format!(
-            "server ns1.dual.test ([::1]:{port}) (discovered: SOA MNAME)"
+            "server ns1.dual.test ([::1]:{port}) (discovered: SOA MNAME; then ns1.dual.test (127.0.0.1:{port}))"
         )),
         "{text}"
     );

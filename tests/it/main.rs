@@ -7,6 +7,7 @@ mod config_errors;
 mod config_schema;
 mod dns_engine;
 mod exit_codes;
+mod failover;
 mod faults;
 mod harness;
 mod harness_selftest;

@@ -113,6 +113,7 @@ fn main() {
         server: ServerTarget {
             label: format!("primary ({addr})"),
             address: addr.parse().unwrap(),
+            fallbacks: vec![],
             discovered: false,
             transport,
             timeout_ms: 3000,
@@ -132,12 +133,14 @@ fn main() {
                     records: vec![srv("old-kms.corp.example.com", 0), srv("kms1.corp.example.com", 5)],
                 }],
                 error: None,
+                failover: None,
             },
             ObservedZone {
                 target: target("example.net", "[2001:db8::53]:53", Transport::Tcp, Some("branch-update")),
                 domains: vec![branch.clone()],
                 rrsets: vec![ObservedRrset { domain: branch, records: vec![] }],
                 error: None,
+                failover: None,
             },
         ],
         failed_domains: vec![DomainProblem {

@@ -8,7 +8,7 @@ use toml::Spanned;
 use toml::de::DeTable;
 
 use super::Validator;
-use crate::config::raw::{RawKey, RawServer};
+use crate::config::raw::{RawAddresses, RawKey, RawServer};
 use crate::config::schema;
 use crate::model::{
     Fqdn, KeySource, KeySpec, MAX_RETRIES, MAX_TIMEOUT, ServerAddress, ServerSpec, Transport,
@@ -118,13 +118,7 @@ impl Validator {
             else {
                 continue;
             };
-            let address = match parse_address(raw.address.get_ref()) {
-                Ok(a) => Some(a),
-                Err(msg) => {
-                    self.err(raw.address.span(), format!("{path}.address"), msg, "write host:port, an IPv4 address, [IPv6]:port or a name, e.g. \"192.0.2.53:53\", \"[2001:db8::53]:53\" or \"ns1.example.com\"");
-                    None
-                }
-            };
+            let addresses = self.addresses(&path, &raw.address);
             let transport = match raw
                 .transport
                 .as_ref()
@@ -177,10 +171,10 @@ impl Validator {
                     "retries",
                 )
             });
-            let Some(address) = address else { continue };
+            let Some(addresses) = addresses else { continue };
             let spec = ServerSpec {
                 id: id.clone(),
-                address,
+                addresses,
                 key: raw.key.as_ref().map(|k| k.get_ref().clone()),
                 transport,
                 timeout,
@@ -189,6 +183,64 @@ impl Validator {
             out.insert(id, (spec, raw.key));
         }
         out
+    }
+}
+
+const ADDRESS_HINT: &str = "write host:port, an IPv4 address, [IPv6]:port or a name, e.g. \"192.0.2.53:53\", \"[2001:db8::53]:53\" or \"ns1.example.com\"";
+
+impl Validator {
+    /// `servers.ID.address`: one address or a non-empty list without duplicates, tried in
+    /// order. `None` after reporting every bad element.
+    fn addresses(&mut self, path: &str, raw: &Spanned<RawAddresses>) -> Option<Vec<ServerAddress>> {
+        let key = format!("{path}.address");
+        match raw.get_ref() {
+            RawAddresses::One(text) => match parse_address(text) {
+                Ok(a) => Some(vec![a]),
+                Err(msg) => {
+                    self.err(raw.span(), key, msg, ADDRESS_HINT);
+                    None
+                }
+            },
+            RawAddresses::List(items) if items.is_empty() => {
+                self.err(
+                    raw.span(),
+                    key,
+                    "the address list is empty",
+                    "give at least one address, e.g. address = [\"192.0.2.53:53\", \"192.0.2.54:53\"] (tried in order), or one string",
+                );
+                None
+            }
+            RawAddresses::List(items) => {
+                let mut out: Vec<ServerAddress> = Vec::new();
+                let mut ok = true;
+                for (i, item) in items.iter().enumerate() {
+                    let ekey = format!("{key}[{i}]");
+                    match parse_address(item.get_ref()) {
+                        Ok(a) => {
+                            if let Some(j) = out.iter().position(|b| *b == a) {
+                                self.err(
+                                    item.span(),
+                                    ekey,
+                                    format!(
+                                        "`{}` is in the list twice (also {key}[{j}], both mean {a})",
+                                        item.get_ref().trim()
+                                    ),
+                                    "list each address once: the list is tried in order, a second copy would only repeat the timeout",
+                                );
+                                ok = false;
+                            } else {
+                                out.push(a);
+                            }
+                        }
+                        Err(msg) => {
+                            self.err(item.span(), ekey, msg, ADDRESS_HINT);
+                            ok = false;
+                        }
+                    }
+                }
+                ok.then_some(out)
+            }
+        }
     }
 }
 

@@ -38,6 +38,8 @@ pub(super) fn friendly_type_error(msg: &str, what: &str, key: &str) -> (String, 
         "write a list in brackets, e.g. hosts = [\"kms1.corp.example.com\"]".to_string()
     } else if msg.contains("expected a string") || msg.contains("expected a host name string") {
         "put the value in double quotes, e.g. name = \"kms1.corp.example.com\"".to_string()
+    } else if msg.contains("expected an address string") {
+        "put the address in double quotes, e.g. address = \"192.0.2.53:53\", or list several: address = [\"192.0.2.53\", \"192.0.2.54\"]".to_string()
     } else if msg.contains("expected a boolean") {
         "write true or false without quotes".to_string()
     } else {

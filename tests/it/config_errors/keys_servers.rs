@@ -150,3 +150,59 @@ fn bad_address_transport_and_timeout_all_reported() {
         .at("\"fast\"", "servers.p.timeout")
         .count(3);
 }
+
+// ---- address lists (failover) --------------------------------------------------------------
+
+#[test]
+fn address_lists_name_the_bad_element() {
+    let toml = format!(
+        "{HOST}{DOMAIN}[servers.p]\naddress = [\"192.0.2.53\", \"192.0.2.54:0\", \"udp://192.0.2.55:53\"]\n"
+    );
+    bad(&toml)
+        .at("\"192.0.2.54:0\"", "servers.p.address[1]")
+        .says("port 0 in `192.0.2.54:0`")
+        .at("\"udp://192.0.2.55:53\"", "servers.p.address[2]")
+        .says("is a URL")
+        .says("hint: write host:port, an IPv4 address, [IPv6]:port or a name")
+        .count(2);
+}
+
+#[test]
+fn empty_address_list() {
+    let toml = format!("{HOST}{DOMAIN}[servers.p]\naddress = []\n");
+    bad(&toml)
+        .at("[]", "servers.p.address")
+        .says("the address list is empty")
+        .says("give at least one address")
+        .count(1);
+}
+
+#[test]
+fn duplicate_addresses_in_a_list() {
+    // The same address written twice, once with the default port spelled out.
+    let toml = format!(
+        "{HOST}{DOMAIN}[servers.p]\naddress = [\"192.0.2.53\", \"ns1.example.com\", \"192.0.2.53:53\"]\n"
+    );
+    bad(&toml)
+        .at("\"192.0.2.53:53\"", "servers.p.address[2]")
+        .says("`192.0.2.53:53` is in the list twice (also servers.p.address[0], both mean 192.0.2.53:53)")
+        .says("list each address once")
+        .count(1);
+}
+
+#[test]
+fn an_address_list_that_is_not_strings() {
+    let toml = format!("{HOST}{DOMAIN}[servers.p]\naddress = [\"192.0.2.53\", 53]\n");
+    bad(&toml).says("servers.p.address").count(1);
+}
+
+#[test]
+fn an_address_list_is_tried_in_order() {
+    let out = good(&format!(
+        "[servers.p]\naddress = [\"192.0.2.53\", \"[2001:db8::53]:5353\", \"ns2.example.com\"]\n{HOST}{DOMAIN}"
+    ));
+    assert!(
+        out.contains("p 192.0.2.53:53, [2001:db8::53]:5353, ns2.example.com:53 (UDP"),
+        "{out}"
+    );
+}

@@ -46,6 +46,8 @@ pub struct ZoneBuilder {
     pub(crate) primary: Option<SocketAddr>,
     pub(crate) allow_transfer: Option<String>,
     pub(crate) also_notify: Vec<SocketAddr>,
+    /// Where `ns1` (the SOA MNAME) points instead of the server's own address.
+    pub(crate) ns1_ip: Option<IpAddr>,
 }
 
 impl ZoneBuilder {
@@ -59,7 +61,15 @@ impl ZoneBuilder {
             primary: None,
             allow_transfer: None,
             also_notify: Vec::new(),
+            ns1_ip: None,
         }
+    }
+
+    /// Point `ns1` (the SOA MNAME and first NS) at `ip` instead of the server itself, e.g. a
+    /// loopback address nobody listens on: a primary that is down, for failover tests.
+    pub fn ns1_at(mut self, ip: IpAddr) -> Self {
+        self.ns1_ip = Some(ip);
+        self
     }
 
     /// An extra zone-file line, e.g. `kms1 A 127.0.0.1`.
@@ -106,6 +116,7 @@ impl ZoneBuilder {
     /// lab, an AAAA record (only) for an IPv6 one, so discovery from the SOA finds the server.
     pub(crate) fn zone_file_for(&self, ip: IpAddr) -> String {
         let z = &self.name;
+        let ip = self.ns1_ip.unwrap_or(ip);
         let rtype = if ip.is_ipv6() { "AAAA" } else { "A" };
         let mut text = format!(
             "$ORIGIN {z}.\n$TTL 300\n\

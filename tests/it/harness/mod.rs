@@ -29,7 +29,8 @@
 //!   PowerDNS (each gets fresh keys made by `tsig-keygen`).
 //! - [`ZoneBuilder`]: `new(name)`, `.record(line)` (raw zone-file line, relative names allowed),
 //!   `.serial(n)`, `.policy(Policy)`, `.secondary_of(addr)` (BIND only), `.allow_transfer(acl)`,
-//!   `.also_notify(addr)` (BIND only). Default zone: SOA `ns1.<zone>.` serial 1, NS `ns1.<zone>.`,
+//!   `.also_notify(addr)` (BIND only), `.ns1_at(ip)` (`ns1`, the SOA MNAME, at another
+//!   address: a dead primary). Default zone: SOA `ns1.<zone>.` serial 1, NS `ns1.<zone>.`,
 //!   `ns1 A 127.0.0.1` (`ns1 AAAA ::1` instead on an IPv6 lab), TTL 300.
 //! - [`Policy`]: `Grant { key, domains }` (one least-privilege grant per domain: SRV at
 //!   `_vlmcs._tcp.<domain>.` only), `Raw(text)` (server-specific, see its doc), `None`.
@@ -55,8 +56,8 @@
 //!   `kmsdns.toml` into a dir.
 //! - [`relay`]: a fault-injecting DNS relay in front of a server ([`relay::Relay::start`]`(addr,
 //!   faults)`, UDP and TCP on one port): drops, delays, duplicates, truncates, garbles or forges
-//!   replies, strips or breaks their TSIG, so tests can show what a client does when the
-//!   network misbehaves.
+//!   replies, strips or breaks their TSIG, or goes dark after an UPDATE (`Scope::AfterUpdate`),
+//!   so tests can show what a client does when the network misbehaves.
 //! - [`samba`]: a real Active Directory DC (Samba) in a network namespace of the test's own,
 //!   shared by the tests of one process ([`samba::SambaDc::shared`]), with `kmsdns`, `other`
 //!   and `Administrator` keytabs; clients (`kmsdns`, dig, nsupdate, kinit) run inside the

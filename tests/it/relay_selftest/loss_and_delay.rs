@@ -164,3 +164,44 @@ fn duplicate_sends_the_reply_twice() {
     assert_eq!((run.code, run.stderr.as_str()), (Some(0), ""));
     assert_applied(&bind);
 }
+
+#[test]
+fn after_update_goes_dark_once_an_update_came_through() {
+    let (bind, relay) = bind_behind(vec![
+        Fault::new(FaultKind::DropRequest).on(Scope::AfterUpdate),
+    ]);
+    // Queries pass until an UPDATE arrives.
+    let before = relay.dig(&["+short", "corp.example.com", "SOA"]);
+    assert!(
+        String::from_utf8_lossy(&before.stdout).contains("ns1.corp.example.com."),
+        "{before:?}"
+    );
+    // The UPDATE itself goes through and is answered.
+    let run = nsupdate(&relay, &bind, Transport::Udp, ADD);
+    assert_eq!((run.code, run.stderr.as_str()), (Some(0), ""));
+    assert_applied(&bind);
+    // Everything after it is swallowed, over UDP and TCP.
+    let after = relay.dig(&["+short", "+time=1", "+tries=1", "corp.example.com", "SOA"]);
+    assert!(
+        !String::from_utf8_lossy(&after.stdout).contains("ns1.corp.example.com."),
+        "{after:?}"
+    );
+    let after_tcp = relay.dig(&[
+        "+tcp",
+        "+short",
+        "+time=1",
+        "+tries=1",
+        "corp.example.com",
+        "SOA",
+    ]);
+    assert!(
+        !String::from_utf8_lossy(&after_tcp.stdout).contains("ns1.corp.example.com."),
+        "{after_tcp:?}"
+    );
+    let stats = relay.stats();
+    assert_eq!(stats.updates(), 1);
+    assert_eq!(
+        stats.faults_applied[0], 2,
+        "the two queries after the UPDATE"
+    );
+}

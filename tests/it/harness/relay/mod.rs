@@ -75,6 +75,10 @@ pub enum Scope {
     UpdateReplies,
     /// Messages with opcode QUERY (0), requests or replies as the fault acts on.
     Queries,
+    /// Every message (any opcode, both transports) once the relay has received an UPDATE
+    /// request, that request excluded: with `DropRequest`, a server that goes dark right after
+    /// an UPDATE reached it.
+    AfterUpdate,
 }
 
 /// What a fault does to a matching message. Every kind works over UDP and TCP, except
@@ -148,7 +152,14 @@ impl Fault {
         }
     }
 
-    fn matches(&self, dir: Direction, transport: Transport, msg: &[u8]) -> bool {
+    /// `after_update`: an UPDATE request came before this message.
+    fn matches(
+        &self,
+        dir: Direction,
+        transport: Transport,
+        msg: &[u8],
+        after_update: bool,
+    ) -> bool {
         if self.acts_on() != dir {
             return false;
         }
@@ -157,6 +168,7 @@ impl Fault {
             Scope::All => true,
             Scope::UpdateRequests | Scope::UpdateReplies => op == Some(OPCODE_UPDATE),
             Scope::Queries => op == Some(OPCODE_QUERY),
+            Scope::AfterUpdate => after_update,
         };
         in_scope
             && match self.kind {

@@ -61,10 +61,14 @@ impl Shared {
     /// The kinds of the faults that apply to `msg`, counting them as applied.
     fn select(&self, dir: Direction, transport: Transport, msg: &[u8]) -> Vec<FaultKind> {
         let mut stats = lock(&self.stats);
+        // Requests are counted before they get here: this one does not come after itself.
+        let this_update =
+            u64::from(dir == Direction::Request && opcode(msg) == Some(OPCODE_UPDATE));
+        let after_update = stats.updates() > this_update;
         let mut kinds = Vec::new();
         for (i, f) in self.faults.iter().enumerate() {
             let left = f.first_n.is_none_or(|n| stats.faults_applied[i] < n);
-            if left && f.matches(dir, transport, msg) {
+            if left && f.matches(dir, transport, msg, after_update) {
                 stats.faults_applied[i] += 1;
                 kinds.push(f.kind);
             }
