@@ -13,10 +13,15 @@ declare -A need=(
   [pdns_server]=pdns-server [pdnsutil]=pdns-server [zone2sql]=pdns-server [sqlite3]=sqlite3
   [script]=bsdutils [systemd-analyze]=systemd
   [bash]=bash [groff]=groff-base [zsh]=zsh [fish]=fish [git]=git
+  [krb5kdc]=krb5-kdc [kdb5_util]=krb5-kdc [kadmin.local]=krb5-admin-server
+  [kinit]=krb5-user [klist]=krb5-user [kdestroy]=krb5-user
 )
 # file → Debian package, for packages without a command (tests/it/harness/pdns.rs reads the schema)
 declare -A need_file=(
   [/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql]=pdns-backend-sqlite3
+  # building the `gss` feature (libgssapi-sys): GSSAPI headers and libclang for bindgen
+  [/usr/include/gssapi/gssapi.h]=libkrb5-dev
+  [/usr/lib/llvm-14/lib/libclang.so]=libclang-dev
 )
 missing=()
 for cmd in "${!need[@]}"; do

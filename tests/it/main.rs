@@ -8,6 +8,7 @@ mod config_schema;
 mod dns_engine;
 mod exit_codes;
 mod faults;
+mod gss;
 mod harness;
 mod harness_selftest;
 mod import;

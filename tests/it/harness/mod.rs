@@ -69,6 +69,7 @@ mod server;
 
 pub mod bind;
 pub mod cli;
+pub mod kerberos;
 pub mod knot;
 pub mod pdns;
 pub mod ports;
@@ -120,6 +121,9 @@ fn debian_package(binary: &str) -> &'static str {
         "zsh" => "zsh",
         "fish" => "fish",
         "git" => "git",
+        "krb5kdc" | "kdb5_util" => "krb5-kdc",
+        "kadmin.local" => "krb5-admin-server",
+        "kinit" | "klist" | "kdestroy" => "krb5-user",
         _ => panic!(
             "harness::require({binary:?}): add `{binary}` and its Debian package to \
              debian_package() in tests/it/harness/mod.rs and to `need` in scripts/test.sh"
