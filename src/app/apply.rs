@@ -7,7 +7,6 @@ use tokio::task::JoinSet;
 
 use super::NetOptions;
 use super::keys::KeyRing;
-use super::observe::client_for;
 use crate::dns::update::UpdateReply;
 use crate::dns::{DnsClient, DnsError, query, update};
 use crate::model::{Fqdn, Judgement, Problem, RrsetChange, SrvRecord};
@@ -309,7 +308,7 @@ pub(crate) fn zone_client(
 ) -> Result<DnsClient, Problem> {
     let key = match &zp.target.server.key {
         None => None,
-        Some(name) => Some(keys.by_name(name).ok_or_else(|| Problem {
+        Some(name) => Some(keys.signer_by_name(name).ok_or_else(|| Problem {
             message: format!(
                 "the plan signs zone {} with TSIG key {name}, which no [keys.*] table of the configuration loads",
                 zp.target.zone
@@ -317,7 +316,7 @@ pub(crate) fn zone_client(
             hint: "fix the key file or environment variable of that key, or run `kmsdns plan` again".into(),
         })?),
     };
-    Ok(client_for(&zp.target.server, key, opts))
+    Ok(keys.client(&zp.target.server, key.as_ref(), opts))
 }
 
 /// Applies every zone of the plan, `opts.concurrency` at a time per server; reports come back in plan

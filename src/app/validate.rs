@@ -37,6 +37,9 @@ pub fn validate(path: &Path, offline: bool) -> Result<Validated> {
                     KeySource::Env(_) => {
                         "export the variable; to check the configuration without its secrets, run `kmsdns validate --offline`"
                     }
+                    KeySource::Gss(_) => {
+                        "the keytab must be readable here; to check the configuration without it, run `kmsdns validate --offline`"
+                    }
                 };
                 errors.diagnostics.push(
                     Diagnostic::new(

@@ -116,7 +116,7 @@ pub async fn send_update(
     };
     let resp = match client.send(msg, Kind::Update).await {
         Ok(r) => r,
-        Err(e @ DnsError::Encode { .. }) => return Err(e),
+        Err(e) if e.nothing_sent() => return Err(e),
         Err(DnsError::Transport(t)) if !t.may_have_been_processed() => {
             return Err(DnsError::Transport(t));
         }

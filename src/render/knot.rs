@@ -69,6 +69,13 @@ fn key_items(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> String {
             KeySource::Env(var) => {
                 format!("the base64 secret kmsdns reads from ${var} (without any `alg:name:`)")
             }
+            KeySource::Gss(_) => {
+                out.push_str(&format!(
+                    "  # key {}: GSS-TSIG (Kerberos), which Knot does not support; use an HMAC key.\n",
+                    k.id
+                ));
+                continue;
+            }
         };
         out.push_str(&format!(
             "  # TSIG key {}: Knot needs its own copy of the secret. Replace the placeholder\n\

@@ -92,6 +92,15 @@ fn key_statements(
                  // key \"{name}\" {{ algorithm {alg}; secret \"...\"; }};\n",
                 name = k.name,
             )),
+            KeySource::Gss(g) => out.push_str(&format!(
+                "// GSS-TSIG key {id}: no key statement. named needs its own Kerberos service key:
+                 // options {{ tkey-gssapi-keytab \"/etc/bind/dns.keytab\"; }}; with DNS/<primary host>@REALM,
+                 // and a grant for the client principal ({who}), e.g.
+                 // grant {who} name _vlmcs._tcp.<domain>. SRV;
+",
+                id = k.id,
+                who = g.principal.as_deref().unwrap_or("user@REALM"),
+            )),
         }
     }
     out

@@ -145,6 +145,13 @@ pub fn pdnsutil_commands(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Str
             KeySource::Env(var) => {
                 format!("the base64 secret kmsdns reads from ${var} (without any `alg:name:`)")
             }
+            KeySource::Gss(_) => {
+                out.push_str(&format!(
+                    "\n# key {}: GSS-TSIG (Kerberos), which PowerDNS does not support for updates;\n# use an HMAC key.\n",
+                    k.id
+                ));
+                continue;
+            }
         };
         out.push_str(&format!(
             "\n# TSIG key {}: PowerDNS keeps its own copy. Replace the placeholder with\n# {source}.\n",
