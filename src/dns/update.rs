@@ -165,6 +165,7 @@ pub async fn send_update(
             op: Operation::Update,
         },
     );
+    let err = super::gss::explain_refusal(client, zone, err);
     if resp.sent > 1 && err.is_stale_state() {
         // Our own first copy may have gone in and made the resend's prerequisites fail.
         return uncertain(

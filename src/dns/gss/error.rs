@@ -102,8 +102,8 @@ impl GssError {
         match self {
             GssError::NotBuilt { .. } => "install a kmsdns built with the default features on Linux (the Debian package is), or use an HMAC TSIG key".into(),
             GssError::Keytab { key, .. } => format!("fix `keytab` in [keys.{key}] (a path relative to the config file), make the file readable by this user (mode 0600), or remove `keytab` to use the credential cache"),
-            GssError::NoCredentials { key, who, .. } => format!("run `kinit {who}` (or set KRB5CCNAME to a cache holding its ticket), or set keytab = \"….keytab\" in [keys.{key}] so kmsdns gets its own ticket"),
-            GssError::Expired { key, who, .. } => format!("renew the ticket with `kinit {who}`, or set keytab = \"….keytab\" in [keys.{key}] so kmsdns gets a fresh ticket on each run"),
+            GssError::NoCredentials { key, who, .. } => format!("run `kinit {}` (or set KRB5CCNAME to a cache holding its ticket), or set keytab = \"….keytab\" in [keys.{key}] so kmsdns gets its own ticket", kinit_arg(who)),
+            GssError::Expired { key, who, .. } => format!("renew the ticket with `kinit {}`, or set keytab = \"….keytab\" in [keys.{key}] so kmsdns gets a fresh ticket on each run", kinit_arg(who)),
             GssError::KdcUnreachable { .. } => "check the realm's `kdc =` lines in krb5.conf (KRB5_CONFIG), that DNS finds _kerberos._udp/_tcp SRV records if they are used, and that port 88 is reachable".into(),
             GssError::UnknownService { key, .. } => format!("the server's keytab must hold this principal (BIND: tkey-gssapi-keytab with DNS/<primary host>; AD: the DC's DNS/<dc fqdn> SPN); when the SOA MNAME is not the name the server's key is under, set service = \"DNS/dc1.ad.example.com\" in [keys.{key}]"),
             GssError::ClockSkew { .. } => "synchronise the clocks of this machine, the KDC and the DNS server (NTP); Kerberos allows 5 minutes by default".into(),
@@ -136,6 +136,11 @@ impl GssError {
                 | GssError::Malformed(_)
         )
     }
+}
+
+/// `who` as kinit's argument: a principal, or a placeholder when none is configured.
+fn kinit_arg(who: &str) -> &str {
+    if who.contains(' ') { "PRINCIPAL" } else { who }
 }
 
 /// The TKEY error name (RFC 2930 §2.6, RFC 8945 §5.3.2 codes).

@@ -304,3 +304,48 @@ async fn negotiate(
     tracing::debug!(server, key_name = %est.key_name, principal = %est.principal, service = %est.service, rounds, "GSS-TSIG context established");
     Ok(est)
 }
+
+/// An error RCODE to an UPDATE signed with GSS-TSIG, said in Kerberos terms: the principal
+/// that was refused and the grant it needs (BIND's update-policy line; in Active Directory,
+/// write access on the `_vlmcs._tcp` node, which Samba/AD deny with SERVFAIL).
+pub fn explain_refusal(client: &DnsClient, zone: &Fqdn, err: DnsError) -> DnsError {
+    use hickory_proto::op::ResponseCode;
+    let Some(g) = &client.gss else {
+        return err;
+    };
+    let DnsError::Rcode { rcode, .. } = &err else {
+        return err;
+    };
+    let rcode = *rcode;
+    let principal = g.principal();
+    let server = &client.label;
+    let zone = zone.as_str();
+    let ad = format!(
+        "in Active Directory, {principal} needs write access on the _vlmcs._tcp node of each domain; the node belongs to whoever created it (often the first KMS host's computer account): pre-create the node and grant {principal} write on that node only (dnsmgmt.msc → the node → Properties → Security, or `kmsdns render powershell`)"
+    );
+    let (message, hint) = match rcode {
+        ResponseCode::Refused | ResponseCode::NotAuth => (
+            format!(
+                "{server} refused the update of zone {zone} by Kerberos principal {principal} (gss-tsig key `{}`) ({})",
+                g.key.id,
+                super::error::rcode_name(rcode)
+            ),
+            format!(
+                "grant {principal} the SRV records at _vlmcs._tcp.<domain>: BIND: update-policy {{ grant {principal} name _vlmcs._tcp.<domain>. SRV; }}; in zone {zone}; {ad}"
+            ),
+        ),
+        ResponseCode::ServFail => (
+            format!(
+                "{server} failed the update of zone {zone} by Kerberos principal {principal} (gss-tsig key `{}`) (SERVFAIL): Samba and Active Directory answer SERVFAIL when the node's ACL denies the principal",
+                g.key.id
+            ),
+            format!("{ad}; otherwise check the server's log"),
+        ),
+        _ => return err,
+    };
+    DnsError::Rcode {
+        rcode,
+        message,
+        hint,
+    }
+}

@@ -1,8 +1,10 @@
 //! GSS-TSIG (RFC 3645) end to end: an MIT KDC and a GSS-enabled BIND per test
 //! (`harness::kerberos`), nsupdate -g as the independent client, kmsdns with gss-tsig keys.
 
+mod credentials;
 mod end_to_end;
 mod harness_selftest;
+mod tampered;
 
 use std::path::{Path, PathBuf};
 
