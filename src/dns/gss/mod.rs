@@ -19,6 +19,9 @@ mod krb;
 pub mod tkey;
 mod verify;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::{Arc, Mutex};
 
 pub use error::GssError;

@@ -31,6 +31,22 @@ pub enum Verdict {
     Echoed,
 }
 
+/// What an established security context does for GSS-TSIG: `gss_get_mic` and
+/// `gss_verify_mic` (the unit tests put an HMAC in its place).
+pub trait Mic: Send {
+    fn get_mic(&mut self, digest: &[u8]) -> Result<Vec<u8>, GssError>;
+    fn verify_mic(&mut self, digest: &[u8], mic: &[u8]) -> bool;
+}
+
+impl Mic for Initiator {
+    fn get_mic(&mut self, digest: &[u8]) -> Result<Vec<u8>, GssError> {
+        Initiator::get_mic(self, digest)
+    }
+    fn verify_mic(&mut self, digest: &[u8], mic: &[u8]) -> bool {
+        Initiator::verify_mic(self, digest, mic)
+    }
+}
+
 /// A complete context with one server, and the TKEY key name it is known by.
 pub struct Established {
     key_id: String,
@@ -42,7 +58,7 @@ pub struct Established {
     pub principal: String,
     /// The service principal the ticket is for.
     pub service: String,
-    ctx: Mutex<Initiator>,
+    ctx: Mutex<Box<dyn Mic>>,
 }
 
 impl Established {
@@ -52,14 +68,34 @@ impl Established {
         algorithm: GssAlgorithm,
         ctx: Initiator,
     ) -> Result<Established, GssError> {
+        let (principal, service) = (ctx.principal.clone(), ctx.service.clone());
+        Self::with_mic(
+            key_id,
+            key_name,
+            algorithm,
+            principal,
+            service,
+            Box::new(ctx),
+        )
+    }
+
+    /// An established context around any [`Mic`].
+    pub(super) fn with_mic(
+        key_id: String,
+        key_name: String,
+        algorithm: GssAlgorithm,
+        principal: String,
+        service: String,
+        ctx: Box<dyn Mic>,
+    ) -> Result<Established, GssError> {
         let name_wire = name_wire(&key_name).map_err(GssError::Malformed)?;
         Ok(Established {
             key_id,
             key_name,
             name_wire,
             algorithm,
-            principal: ctx.principal.clone(),
-            service: ctx.service.clone(),
+            principal,
+            service,
             ctx: Mutex::new(ctx),
         })
     }

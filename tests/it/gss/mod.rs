@@ -15,13 +15,17 @@ pub(crate) const CORP: &str = "_vlmcs._tcp.corp.example.com";
 pub(crate) const BRANCH: &str = "_vlmcs._tcp.branch.example.net";
 
 /// A config for `lab`'s zones (corp.example.com, branch.example.net if served) through
-/// `address`, signed by `[keys.ad]` whose table lines are `key_lines`.
-pub(crate) fn config(address: &str, key_lines: &str, zones: &[&str]) -> String {
+/// `address`, signed by `[keys.ad]` whose table lines are `key_lines`; the KMS hosts listen
+/// on `kms_port`, clients search the zones.
+pub(crate) fn config(address: &str, key_lines: &str, zones: &[&str], kms_port: u16) -> String {
+    let suffixes: Vec<String> = zones.iter().map(|z| format!("\"{z}\"")).collect();
     let mut c = format!(
-        "[defaults]\nttl = 600\nkey = \"ad\"\n\n[keys.ad]\ntype = \"gss-tsig\"\n{key_lines}\n\
+        "client_suffixes = [{}]\n\n\
+         [defaults]\nttl = 600\nport = {kms_port}\nkey = \"ad\"\n\n[keys.ad]\ntype = \"gss-tsig\"\n{key_lines}\n\
          [servers.dc]\naddress = \"{address}\"\ntimeout = \"2s\"\nretries = 1\n\n\
          [[hosts]]\nname = \"kms1.corp.example.com\"\n\n\
-         [[hosts]]\nname = \"kms2.corp.example.com\"\npriority = 10\n"
+         [[hosts]]\nname = \"kms2.corp.example.com\"\npriority = 10\n",
+        suffixes.join(", ")
     );
     for z in zones {
         c.push_str(&format!(
@@ -39,11 +43,21 @@ pub(crate) fn keytab_lines(keytab: &Path, principal: &str) -> String {
     )
 }
 
-/// Writes the config into a new temp dir.
+/// Writes the config (KMS port 1688) into a new temp dir.
 pub(crate) fn write(lab: &GssLab, address: &str, key_lines: &str) -> (tempfile::TempDir, PathBuf) {
+    write_with_port(lab, address, key_lines, 1688)
+}
+
+/// Writes the config with the KMS hosts on `kms_port` into a new temp dir.
+pub(crate) fn write_with_port(
+    lab: &GssLab,
+    address: &str,
+    key_lines: &str,
+    kms_port: u16,
+) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let zones: Vec<&str> = lab.zones.iter().map(String::as_str).collect();
-    let cfg = write_config(dir.path(), &config(address, key_lines, &zones));
+    let cfg = write_config(dir.path(), &config(address, key_lines, &zones, kms_port));
     (dir, cfg)
 }
 

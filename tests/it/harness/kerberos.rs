@@ -264,7 +264,7 @@ impl GssLab {
             builder = builder.zone(
                 ZoneBuilder::new(z)
                     .record("kms1 A 127.0.0.1")
-                    .record("kms2 A 127.0.0.2")
+                    .record("kms2 A 127.0.0.1")
                     .policy(Policy::Raw(format!(
                         "update-policy {{\n\tgrant admin@{REALM} name _vlmcs._tcp.{z}. SRV;\n}};"
                     ))),
