@@ -24,8 +24,16 @@ pub fn validate(path: &Path, offline: bool) -> Result<Validated> {
     let mut errors: ConfigErrors = checked.errors;
     let mut keys_loaded = Vec::new();
     for (spec, span, key_path) in &checked.keys {
-        match super::keys::load_key(spec) {
-            Ok(k) => keys_loaded.push(format!("{} ({})", spec.id, k.algorithm)),
+        let loaded = match &spec.source {
+            KeySource::Gss(g) => crate::dns::gss::GssKey::new(&spec.id, g.clone())
+                .map(|_| format!("{} ({}, GSS-TSIG)", spec.id, g.algorithm))
+                .map_err(|e| e.to_string()),
+            _ => super::keys::load_key(spec)
+                .map(|k| format!("{} ({})", spec.id, k.algorithm))
+                .map_err(|e| e.to_string()),
+        };
+        match loaded {
+            Ok(k) => keys_loaded.push(k),
             Err(e) if offline => {
                 tracing::warn!("key `{}`: {e} (plan and apply will need it)", spec.id)
             }

@@ -220,6 +220,8 @@ cfg("key-gss-with-name", BASE.replace('file = "kms-update.key"', GSS + '\nname =
 cfg("key-gss-algorithm-hmac", BASE.replace('file = "kms-update.key"', GSS + '\nalgorithm = "hmac-sha256"'))
 cfg("key-gss-service-bad", BASE.replace('file = "kms-update.key"', GSS + '\nservice = "dc1.ad.example.com"'))
 cfg("key-gss-keytab-empty", BASE.replace('file = "kms-update.key"', GSS + '\nkeytab = ""'))
+cfg("key-gss-keytab-missing", BASE.replace('file = "kms-update.key"', GSS + '\nkeytab = "missing.keytab"'))
+cfg("key-gss-keytab-missing-plan", BASE.replace('file = "kms-update.key"', GSS + '\nkeytab = "missing.keytab"'), args=("plan",))
 cfg("key-type-unknown", BASE.replace('file = "kms-update.key"', 'type = "kerberos5"'))
 cfg("key-hmac-with-principal", BASE.replace('file = "kms-update.key"', 'file = "kms-update.key"\nprincipal = "kmsdns@AD.EXAMPLE.COM"'))
 

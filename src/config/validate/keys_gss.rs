@@ -147,8 +147,19 @@ impl Validator {
                 ok = false;
                 None
             }
-            Some(k) => Some(self.base.join(k.get_ref())),
+            Some(k) => {
+                self.key_sources
+                    .insert(id.to_string(), (k.span(), format!("{path}.keytab")));
+                Some(self.base.join(k.get_ref()))
+            }
         };
+        if keytab.is_none()
+            && let Some(t) = &raw.kind
+        {
+            // Checked too (the build must have GSS-TSIG), pointing at `type`.
+            self.key_sources
+                .insert(id.to_string(), (t.span(), format!("{path}.type")));
+        }
         ok.then(|| KeySpec {
             id: id.to_string(),
             name: id.to_ascii_lowercase(),

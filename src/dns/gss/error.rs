@@ -8,10 +8,10 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum GssError {
     #[error(
-        "key `{key}` is a GSS-TSIG key, but this kmsdns was built without GSS-TSIG support (cargo feature `gss`, Linux with MIT Kerberos)"
+        "this kmsdns was built without GSS-TSIG support (cargo feature `gss`, Linux with MIT Kerberos), which key `{key}` needs"
     )]
     NotBuilt { key: String },
-    #[error("key `{key}`: cannot read keytab {}: {reason}", path.display())]
+    #[error("cannot read keytab {} of key `{key}`: {reason}", path.display())]
     Keytab {
         key: String,
         path: PathBuf,

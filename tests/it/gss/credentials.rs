@@ -113,3 +113,18 @@ fn principal_without_a_grant_is_refused_by_name() {
     );
     assert!(lab.bind.srv_records(CORP).is_empty());
 }
+
+#[test]
+fn stale_service_keytab_is_tkey_badkey() {
+    let lab = lab();
+    // A new key for named's principal: the keytab named loaded is stale now.
+    lab.kdc.kadmin("cpw -randkey DNS/ns1.corp.example.com");
+    let lines = keytab_lines(&lab.admin_keytab, "admin");
+    let text = fails(&lab, &lines, &empty_ccache(&lab), &["apply", "--yes"]);
+    assert!(
+        text.contains("rejected the TKEY negotiation for key `ad` with BADKEY (17)"),
+        "{text}"
+    );
+    assert!(text.contains("service keytab is stale"), "{text}");
+    assert!(lab.bind.srv_records(CORP).is_empty());
+}
