@@ -4,6 +4,7 @@
 mod credentials;
 mod end_to_end;
 mod harness_selftest;
+mod render;
 mod tampered;
 
 use std::path::{Path, PathBuf};
