@@ -88,8 +88,13 @@ pub enum GssError {
         "the reply is signed with key name {found}, but the request used {expected}: check that the right server answered"
     )]
     KeyNameMismatch { expected: String, found: String },
-    #[error("the server rejected the GSS-TSIG signature of key `{key}` with {}: {}", tsig_error_name(*.code), tsig_error_meaning(*.code))]
-    ServerTsig { key: String, code: u16 },
+    #[error("the server rejected the GSS-TSIG signature of key `{key}` with {}: {}{}", tsig_error_name(*.code), tsig_error_meaning(*.code), skew.map(|s| format!(" (its clock is {s} s off ours)")).unwrap_or_default())]
+    ServerTsig {
+        key: String,
+        code: u16,
+        /// BADTIME: the server's clock (other data) minus our time signed.
+        skew: Option<i64>,
+    },
     #[error("the reply signed with GSS-TSIG key `{key}` is {} s off our clock, more than its fudge of {fudge} s: check the time on this machine and the server (NTP)", skew.unsigned_abs())]
     TimeOutsideFudge { key: String, skew: i64, fudge: u16 },
     #[error("malformed DNS message: {0}")]
@@ -117,6 +122,7 @@ impl GssError {
             GssError::TkeyRefused { .. } => "the server must accept GSS-TSIG: BIND needs `tkey-gssapi-keytab` (or tkey-gssapi-credential); Knot and PowerDNS do not support GSS-TSIG".into(),
             GssError::TkeyProtocol { .. } => "check that the address is the zone's primary and that it supports GSS-TSIG (RFC 3645)".into(),
             GssError::Unsigned { .. } | GssError::EchoedSuccess | GssError::BadMic { .. } | GssError::KeyNameMismatch { .. } => "something on the path may alter replies; kmsdns reads the records back to settle what happened".into(),
+            GssError::ServerTsig { code: 18, .. } => "synchronise the clocks of this machine and the server (NTP)".into(),
             GssError::ServerTsig { key, .. } => format!("the server's GSS-TSIG context expired or was lost (e.g. after a restart): run again; if it persists, check the server's keytab and the grant for the principal of key `{key}`"),
             GssError::TimeOutsideFudge { .. } => "synchronise the clocks of this machine and the server (NTP)".into(),
             GssError::Malformed(_) => "this is a bug worth reporting, with RUST_LOG=debug output".into(),

@@ -196,6 +196,20 @@ fn server_verdicts_and_clock_skew() {
         "{err:?}"
     );
     assert!(err.to_string().contains("BADKEY"), "{err}");
+    // BADTIME with the server's clock in other data: the skew is told.
+    let server_time = (NOW + 1000).to_be_bytes()[2..].to_vec();
+    let vars = Variables {
+        time_signed: NOW,
+        fudge: 300,
+        error: tsig::BADTIME,
+        other: &server_time,
+    };
+    let badtime = append_tsig(&reply(9), &name, "gss-tsig", &[], &vars)
+        .unwrap()
+        .bytes;
+    let err = est.verify_reply(&badtime, &req.mac, NOW).unwrap_err();
+    assert!(err.to_string().contains("BADTIME"), "{err}");
+    assert!(err.to_string().contains("1000 s off ours"), "{err}");
     let late = server_reply(Prior::Rfc(&req.mac), "gss-tsig", "gss-tsig", 0, NOW + 400);
     assert!(matches!(
         est.verify_reply(&late, &req.mac, NOW),

@@ -189,7 +189,11 @@ impl Established {
             return Ok(Verdict::Echoed);
         }
         if t.error != 0 && t.mac.is_empty() {
-            return Err(GssError::ServerTsig { key, code: t.error });
+            return Err(GssError::ServerTsig {
+                key,
+                code: t.error,
+                skew: badtime_skew(&t),
+            });
         }
         let verdict = if self.check_mic(reply, &t, Prior::Rfc(request_mac)) {
             Verdict::Verified
@@ -200,7 +204,11 @@ impl Established {
             return Err(GssError::BadMic { key });
         };
         if t.error != 0 {
-            return Err(GssError::ServerTsig { key, code: t.error });
+            return Err(GssError::ServerTsig {
+                key,
+                code: t.error,
+                skew: badtime_skew(&t),
+            });
         }
         let skew = t.time_signed as i64 - now as i64;
         if skew.unsigned_abs() > u64::from(t.fudge) {
@@ -212,4 +220,16 @@ impl Established {
         }
         Ok(verdict)
     }
+}
+
+/// For BADTIME: the server's time (other data, 48 bits) minus the time signed.
+fn badtime_skew(t: &FoundTsig) -> Option<i64> {
+    if t.error != crate::dns::tsig::BADTIME || t.other.len() != 6 {
+        return None;
+    }
+    let server = t
+        .other
+        .iter()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    Some(server as i64 - t.time_signed as i64)
 }

@@ -111,3 +111,43 @@ fn credential_cache_plan_apply_replan_verify() {
     let ccache = lab.kinit("admin", None);
     plan_apply_replan_verify(&lab, &lab.bind.addr().to_string(), "", &ccache);
 }
+
+#[test]
+fn discovered_primary_gets_its_service_principal_from_the_soa() {
+    // No [servers]: the zone's primary comes from the SOA MNAME through the resolver (BIND
+    // itself), and the ticket is for DNS@<that host>.
+    let lab = GssLab::start(&["corp.example.com"]);
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[defaults]\nkey = \"ad\"\n\n[keys.ad]\ntype = \"gss-tsig\"\n{}\n\
+         [[hosts]]\nname = \"kms1.corp.example.com\"\n\n[[domains]]\nname = \"corp.example.com\"\n",
+        keytab_lines(&lab.admin_keytab, "admin")
+    );
+    let cfg = crate::harness::cli::write_config(dir.path(), &text);
+    let empty = format!("FILE:{}/no-such-ccache", lab.kdc.dir().display());
+    let bind = lab.bind.addr().to_string();
+    let port = lab.bind.port().to_string();
+    let args = ["--resolver", &bind, "--server-port", &port];
+    let apply = run(
+        &lab,
+        &cfg,
+        &empty,
+        &[&["apply", "--yes"][..], &args].concat(),
+    );
+    let out = output(&apply);
+    apply.success();
+    assert!(out.contains("ns1.corp.example.com"), "{out}");
+    assert_eq!(
+        lab.bind.srv_records(CORP),
+        vec![rr(3600, 0, 1688, "kms1.corp.example.com.")]
+    );
+    let again = run(
+        &lab,
+        &cfg,
+        &empty,
+        &[&["plan", "--detailed-exitcode"][..], &args].concat(),
+    );
+    let out = output(&again);
+    again.code(0);
+    assert!(out.contains("No changes."), "{out}");
+}
