@@ -27,17 +27,17 @@ pub fn validate(path: &Path, offline: bool) -> Result<Validated> {
         let loaded = match &spec.source {
             KeySource::Gss(g) => crate::dns::gss::GssKey::new(&spec.id, g.clone())
                 .map(|_| format!("{} ({}, GSS-TSIG)", spec.id, g.algorithm))
-                .map_err(|e| e.to_string()),
+                .map_err(|e| (e.to_string(), Some(e.hint()))),
             _ => super::keys::load_key(spec)
                 .map(|k| format!("{} ({})", spec.id, k.algorithm))
-                .map_err(|e| e.to_string()),
+                .map_err(|e| (e.to_string(), None)),
         };
         match loaded {
             Ok(k) => keys_loaded.push(k),
-            Err(e) if offline => {
+            Err((e, _)) if offline => {
                 tracing::warn!("key `{}`: {e} (plan and apply will need it)", spec.id)
             }
-            Err(e) => {
+            Err((e, gss_hint)) => {
                 let hint = match &spec.source {
                     KeySource::File(_) => {
                         "the key file must be readable here; to check the configuration without its secrets, run `kmsdns validate --offline`"
@@ -45,9 +45,13 @@ pub fn validate(path: &Path, offline: bool) -> Result<Validated> {
                     KeySource::Env(_) => {
                         "export the variable; to check the configuration without its secrets, run `kmsdns validate --offline`"
                     }
-                    KeySource::Gss(_) => {
-                        "the keytab must be readable here; to check the configuration without it, run `kmsdns validate --offline`"
-                    }
+                    KeySource::Gss(_) => "",
+                };
+                let hint = match gss_hint {
+                    Some(h) => format!(
+                        "{h}; to check the configuration without it, run `kmsdns validate --offline`"
+                    ),
+                    None => hint.to_string(),
                 };
                 errors.diagnostics.push(
                     Diagnostic::new(

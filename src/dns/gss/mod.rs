@@ -70,7 +70,9 @@ impl GssKey {
 /// The GSS-TSIG context with one server, made on first use and reused for every zone.
 pub struct GssSession {
     pub key: Arc<GssKey>,
-    state: tokio::sync::Mutex<Option<Arc<Established>>>,
+    /// The context, or why it could not be made (not tried again in this run: every zone of
+    /// the server gets the same answer without asking the KDC again).
+    state: tokio::sync::Mutex<Option<Result<Arc<Established>, GssError>>>,
     principal: Mutex<Option<String>>,
 }
 
@@ -117,13 +119,15 @@ impl GssSession {
         qname: &str,
     ) -> Result<Arc<Established>, DnsError> {
         let mut state = self.state.lock().await;
-        if let Some(est) = state.as_ref() {
-            return Ok(est.clone());
-        }
         let gss = |source| DnsError::Gss {
             server: server.to_string(),
             source: Box::new(source),
         };
+        match state.as_ref() {
+            Some(Ok(est)) => return Ok(est.clone()),
+            Some(Err(e)) => return Err(gss(e.clone())),
+            None => {}
+        }
         let (service, host) = match &self.key.spec.service {
             Some(s) => (s.clone(), service_host(s)),
             None => {
@@ -133,15 +137,18 @@ impl GssSession {
             }
         };
         tracing::debug!(server, service, key = %self.key.id, "negotiating a GSS-TSIG context");
-        let est = negotiate(self.key.clone(), endpoint, server, &service, &host)
-            .await
-            .map_err(|e| match e {
-                DnsError::Gss { source, .. } => gss(*source),
-                other => other,
-            })?;
+        let est = match negotiate(self.key.clone(), endpoint, server, &service, &host).await {
+            Ok(est) => est,
+            Err(DnsError::Gss { source, .. }) => {
+                *state = Some(Err((*source).clone()));
+                return Err(gss(*source));
+            }
+            // A transport failure: another zone may try again.
+            Err(other) => return Err(other),
+        };
         *self.principal.lock().expect("principal lock") = Some(est.principal.clone());
         let est = Arc::new(est);
-        *state = Some(est.clone());
+        *state = Some(Ok(est.clone()));
         Ok(est)
     }
 
@@ -184,7 +191,7 @@ fn key_name(host: &str) -> String {
     } else {
         format!("sig-{first}.{rest}")
     };
-    format!("{}.{tail}", data_encoding::HEXLOWER.encode(&b))
+    format!("{}.{tail}", data_encoding::HEXLOWER.encode(&b)).to_ascii_lowercase()
 }
 
 /// Runs `f` on the blocking pool: GSSAPI calls may talk to the KDC synchronously.

@@ -244,3 +244,26 @@ fn microsoft_name_negotiated_but_gss_tsig_shown() {
         Verdict::Verified
     );
 }
+
+#[test]
+fn key_names_and_service_hosts() {
+    let a = super::key_name("NS1.Corp.Example.COM");
+    let b = super::key_name("ns1.corp.example.com");
+    assert_ne!(a, b, "a fresh random label each time");
+    assert!(a.ends_with(".sig-ns1.corp.example.com"), "{a}");
+    assert_eq!(a.split('.').next().unwrap().len(), 12);
+    assert!(super::tkey::name_wire(&a).is_ok());
+    assert_eq!(super::key_name("dc1").split_once('.').unwrap().1, "sig-dc1");
+    assert_eq!(
+        super::service_host("DNS/dc1.ad.example.com@AD.EXAMPLE.COM"),
+        "dc1.ad.example.com"
+    );
+    assert_eq!(
+        super::service_host("DNS/dc1.ad.example.com"),
+        "dc1.ad.example.com"
+    );
+    assert_eq!(
+        super::service_host("DNS@dc1.ad.example.com"),
+        "dc1.ad.example.com"
+    );
+}
