@@ -142,7 +142,10 @@ impl Established {
             return Ok(());
         };
         match self.check_mic(reply, &t, Prior::None) {
-            true => Ok(()),
+            true => {
+                tracing::debug!(server, "the server's MIC on the TKEY reply verifies");
+                Ok(())
+            }
             false => Err(GssError::TkeyProtocol {
                 server: server.to_string(),
                 reason: "the server's signature (MIC) on the TKEY reply does not verify".into(),

@@ -66,3 +66,37 @@ fn echoed_error_reply_counts_for_its_rcode() {
     );
     assert!(lab.bind.srv_records(CORP).is_empty());
 }
+
+#[test]
+fn altered_tkey_reply_fails_the_negotiation() {
+    // The first signed QUERY reply is the server's final TKEY reply (the SOA lookup before
+    // it is unsigned): its MIC flipped, the context is not trusted and nothing is sent.
+    let lab = GssLab::start(&["corp.example.com"]);
+    let relay = Relay::start(
+        lab.bind.addr(),
+        vec![
+            Fault::new(FaultKind::FlipMacByte)
+                .on(Scope::Queries)
+                .first_n(1),
+        ],
+    );
+    let (_dir, cfg) = write(
+        &lab,
+        &relay.addr().to_string(),
+        &keytab_lines(&lab.admin_keytab, "admin"),
+    );
+    let a = run(&lab, &cfg, &empty_ccache(&lab), &["apply", "--yes"]);
+    let text = output(&a);
+    assert!(!a.get_output().status.success(), "{text}");
+    assert!(
+        text.contains("signature (MIC) on the TKEY reply does not verify"),
+        "{text}"
+    );
+    assert_eq!(relay.stats().faults_applied[0], 1);
+    assert_eq!(
+        relay.stats().updates(),
+        0,
+        "no UPDATE after a failed negotiation"
+    );
+    assert!(lab.bind.srv_records(CORP).is_empty());
+}
