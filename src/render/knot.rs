@@ -8,7 +8,7 @@
 //! file until the real secret is pasted in.
 
 use super::{
-    KeyGrant, Rendered, Section, ZoneGroup, display_domain, header, used_keys, zone_grants,
+    KeyGrant, Rendered, Section, ZoneGroup, display_domain, header, used_keys, zone_grants_hmac,
 };
 use crate::model::{DesiredState, KeySource, KeySpec};
 
@@ -115,7 +115,7 @@ pub fn zone_items(config: &DesiredState, group: &ZoneGroup<'_>) -> String {
             display_domain(&group.zone)
         ));
     }
-    let (grants, unsigned) = zone_grants(config, group);
+    let (grants, unsigned) = zone_grants_hmac(config, group);
     for d in unsigned {
         out.push_str(&format!(
             "# {}: no TSIG key is configured for its server, so kmsdns sends unsigned updates,\n\
