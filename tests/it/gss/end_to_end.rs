@@ -151,3 +151,24 @@ fn discovered_primary_gets_its_service_principal_from_the_soa() {
     again.code(0);
     assert!(out.contains("No changes."), "{out}");
 }
+
+#[test]
+fn saved_plan_applies_with_a_gss_key() {
+    let lab = GssLab::start(&["corp.example.com"]);
+    let ccache = lab.kinit("admin", None);
+    let (dir, cfg) = super::write(&lab, &lab.bind.addr().to_string(), "");
+    let saved = dir.path().join("plan.json");
+    let saved_arg = saved.to_str().unwrap();
+    run(&lab, &cfg, &ccache, &["plan", "--out", saved_arg]).success();
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert!(
+        !plan.to_string().contains("sig-ns1"),
+        "the plan names the key, never a negotiated key name"
+    );
+    let apply = run(&lab, &cfg, &ccache, &["apply", saved_arg, "--yes"]);
+    let text = output(&apply);
+    apply.success();
+    assert!(text.contains("read back and verified"), "{text}");
+    assert_eq!(lab.bind.srv_records(CORP).len(), 2);
+}
