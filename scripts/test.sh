@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine: installs the DNS servers and tools the
 # integration tests run (BIND, Knot, PowerDNS with its sqlite backend, dig, nsupdate,
-# named-checkzone, sqlite3, script, systemd-analyze) when missing, then runs every test. A missing server or
+# named-checkzone, sqlite3, script, systemd-analyze, an MIT Kerberos KDC and client) and the
+# GSSAPI build dependencies (libkrb5-dev, libclang-dev) when missing, then runs every test. A missing server or
 # tool is a test failure, never a skip (in CI and out of it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,9 +41,13 @@ if ((${#missing[@]})); then
 fi
 # The Debian packages start system-wide daemons on port 53; the tests do not use them.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
-  systemctl stop named knot pdns >/dev/null 2>&1 || true
+  systemctl stop named knot pdns krb5-kdc krb5-admin-server >/dev/null 2>&1 || true
 fi
 export PATH="$PATH:/usr/sbin:/sbin"
+# `--deps-only`: install what building and testing need, and stop (.ci/run builds first).
+if [ "${1:-}" = "--deps-only" ]; then
+  exit 0
+fi
 cargo test --locked --all-targets "$@"
 # --all-targets builds no doc tests: run them on their own.
 cargo test --locked --doc
