@@ -53,6 +53,12 @@
 //!   [`cli::kmsdns_std`] (`std::process::Command`, when assert_cmd is in the way),
 //!   [`cli::kmsdns_on_tty`] (on a pty via `script`); [`cli::write_config`] writes
 //!   `kmsdns.toml` into a dir.
+//! - [`kerberos`]: a per-test MIT Kerberos realm ([`kerberos::Kdc`]: krb5.conf/kdc.conf,
+//!   `kdb5_util`, `kadmin.local`, `krb5kdc` on a free port, `kinit`) and [`kerberos::GssLab`]:
+//!   a GSS-TSIG BIND (`tkey-gssapi-keytab`, `grant admin@REALM name _vlmcs._tcp.<zone>. SRV`)
+//!   with client principals `admin` and `other` and their keytabs, `nsupdate_gss`. Every
+//!   process gets the realm's `KRB5_CONFIG`, never /etc/krb5.conf. The builder's
+//!   `.bind_option(statement)` and `.env(name, value)` are how it configures named.
 //! - [`relay`]: a fault-injecting DNS relay in front of a server ([`relay::Relay::start`]`(addr,
 //!   faults)`, UDP and TCP on one port): drops, delays, duplicates, truncates, garbles or forges
 //!   replies, strips or breaks their TSIG, so tests can show what a client does when the
