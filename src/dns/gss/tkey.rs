@@ -179,13 +179,17 @@ mod tests {
     /// The reply a server builds: our query turned into a response, the TKEY record moved to
     /// the answer section with the server's token and error.
     fn reply_to(query: &[u8], token: &[u8], error: u16) -> Vec<u8> {
+        reply_to_name(query, "k1.sig-ns1.example.com", token, error)
+    }
+
+    fn reply_to_name(query: &[u8], name: &str, token: &[u8], error: u16) -> Vec<u8> {
         let mut q = query.to_vec();
         q[2] |= 0x80;
         // Question stays; the TKEY RR goes to the answer section: ANCOUNT 1, ARCOUNT 0.
         q[6..8].copy_from_slice(&1u16.to_be_bytes());
         q[10..12].copy_from_slice(&0u16.to_be_bytes());
         let owner_at = 12;
-        let rr_start = owner_at + name_wire("k1.sig-ns1.example.com").unwrap().len() + 4;
+        let rr_start = owner_at + name_wire(name).unwrap().len() + 4;
         let mut out = q[..rr_start].to_vec();
         // Owner as a compression pointer to the question name.
         out.extend_from_slice(&[0xC0, 12]);
@@ -263,6 +267,26 @@ mod tests {
             20
         );
         assert!(parse_reply(&r, "other.example.com").unwrap().tkey.is_none());
+    }
+
+    proptest::proptest! {
+        /// Any token and key name survive the trip through a query and the server's reply;
+        /// any cut of the reply is an error, never a panic.
+        #[test]
+        fn tokens_round_trip(
+            token in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000),
+            label in "[a-z0-9]{1,20}",
+            cut in 0usize..4000,
+        ) {
+            let name = format!("{label}.sig-ns1.example.com");
+            let q = build_query(1, &name, "gss-tsig", &token, 7).unwrap();
+            let r = reply_to_name(&q, &name, &token, 0);
+            let t = parse_reply(&r, &name).unwrap().tkey.unwrap();
+            proptest::prop_assert_eq!(t.key, token);
+            if cut < r.len() {
+                let _ = parse_reply(&r[..cut], &name);
+            }
+        }
     }
 
     #[test]
