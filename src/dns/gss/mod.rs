@@ -268,6 +268,14 @@ async fn negotiate(
             }
         };
         let (bytes, parsed) = reply;
+        // The TKEY error names the problem best, whatever the RCODE.
+        if let Some(t) = parsed.tkey.as_ref().filter(|t| t.error != 0) {
+            return Err(gss(GssError::Tkey {
+                key: key.id.clone(),
+                server: server.to_string(),
+                code: t.error,
+            }));
+        }
         if parsed.rcode != 0 {
             let rcode = hickory_proto::op::ResponseCode::from(0, parsed.rcode);
             return Err(gss(GssError::TkeyRefused {
@@ -283,13 +291,6 @@ async fn negotiate(
                 reason: "the reply has no TKEY record for our key name".into(),
             }));
         };
-        if t.error != 0 {
-            return Err(gss(GssError::Tkey {
-                key: key.id.clone(),
-                server: server.to_string(),
-                code: t.error,
-            }));
-        }
         last_reply = bytes;
         if init.0.is_complete() && t.key.is_empty() {
             break;
