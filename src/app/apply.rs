@@ -383,7 +383,7 @@ pub(crate) fn zone_clients(
 ) -> Result<Vec<DnsClient>, Problem> {
     let key = match &zp.target.server.key {
         None => None,
-        Some(name) => Some(keys.by_name(name).ok_or_else(|| Problem {
+        Some(name) => Some(keys.signer_by_name(name).ok_or_else(|| Problem {
             message: format!(
                 "the plan signs zone {} with TSIG key {name}, which no [keys.*] table of the configuration loads",
                 zp.target.zone
@@ -392,7 +392,7 @@ pub(crate) fn zone_clients(
         })?),
     };
     Ok(failover::apply_order(
-        failover::clients_for(&zp.target.server, key, opts),
+        failover::clients_for(&zp.target.server, keys, key.as_ref(), opts),
         zp.failover.as_ref(),
     ))
 }

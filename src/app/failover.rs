@@ -14,9 +14,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use super::NetOptions;
-use super::observe::client_for;
+use super::keys::{KeyRing, Signer};
 use crate::dns::transport::TransportError;
-use crate::dns::tsig::TsigKey;
 use crate::dns::{DnsClient, DnsError};
 use crate::model::{Failover, Problem, ServerTarget, SkipReason, SkippedServer};
 
@@ -33,7 +32,8 @@ pub(crate) fn skip_reason(e: &DnsError) -> Option<SkipReason> {
 /// One client per address of `server`, in the order they are tried.
 pub(crate) fn clients_for(
     server: &ServerTarget,
-    key: Option<Arc<TsigKey>>,
+    keys: &KeyRing,
+    signer: Option<&Signer>,
     opts: &NetOptions,
 ) -> Vec<DnsClient> {
     server
@@ -44,7 +44,8 @@ pub(crate) fn clients_for(
             one.label = c.label;
             one.address = c.address;
             one.fallbacks.clear();
-            client_for(&one, key.clone(), opts)
+            // Each address its own client (and, for GSS-TSIG, its own security context).
+            keys.client(&one, signer, opts)
         })
         .collect()
 }

@@ -2,12 +2,15 @@
 //! Secrets stay inside [`TsigKey`]; errors name the key and the file or variable, never the
 //! secret.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
+use crate::dns::DnsClient;
+use crate::dns::gss::{GssKey, GssSession};
 use crate::dns::keyfile::{self, KeyRef};
 use crate::dns::tsig::{KeyError, TsigKey};
-use crate::model::{DesiredState, KeySource, KeySpec};
+use crate::model::{DesiredState, KeySource, KeySpec, ServerTarget};
 
 /// Loads the key a `[keys.<id>]` table points at.
 pub fn load_key(spec: &KeySpec) -> Result<TsigKey, KeyError> {
@@ -19,6 +22,9 @@ pub fn load_key(spec: &KeySpec) -> Result<TsigKey, KeyError> {
     let loaded = match &spec.source {
         KeySource::File(path) => keyfile::load_from_file(&key, path),
         KeySource::Env(var) => keyfile::load_from_env(&key, var),
+        KeySource::Gss(_) => Err(KeyError::NotHmac {
+            key_id: spec.id.clone(),
+        }),
     }?;
     // RFC 8945 §6: a secret shorter than half the HMAC's output weakens the key.
     let min = loaded.algorithm.output_len() / 2;
@@ -35,25 +41,41 @@ pub fn load_key(spec: &KeySpec) -> Result<TsigKey, KeyError> {
     Ok(loaded)
 }
 
-/// Every key of the configuration, loaded once: by config id and by TSIG name.
+/// What signs the messages of a key: an HMAC secret, or a GSS-TSIG credential.
+#[derive(Clone, Debug)]
+pub enum Signer {
+    /// A TSIG key with its secret.
+    Hmac(Arc<TsigKey>),
+    /// A `type = "gss-tsig"` key: contexts are negotiated per server.
+    Gss(Arc<GssKey>),
+}
+
+/// Every key of the configuration, loaded once: by config id and by TSIG name. GSS-TSIG
+/// contexts are made on first use, one per key and server, and shared for the whole run.
 #[derive(Default)]
 pub struct KeyRing {
     by_id: BTreeMap<String, Result<Arc<TsigKey>, String>>,
+    gss: BTreeMap<String, Result<Arc<GssKey>, String>>,
+    sessions: Mutex<HashMap<(String, SocketAddr), Arc<GssSession>>>,
 }
 
 impl KeyRing {
     /// Loads every `[keys.*]` table; a key that fails keeps its error for the domains that
     /// use it.
     pub fn load(desired: &DesiredState) -> KeyRing {
-        let by_id = desired
-            .keys
-            .values()
-            .map(|spec| {
-                let k = load_key(spec).map(Arc::new).map_err(|e| e.to_string());
-                (spec.id.clone(), k)
-            })
-            .collect();
-        KeyRing { by_id }
+        let mut ring = KeyRing::default();
+        for spec in desired.keys.values() {
+            if let KeySource::Gss(g) = &spec.source {
+                let k = GssKey::new(&spec.id, g.clone())
+                    .map(Arc::new)
+                    .map_err(|e| format!("{e}; {}", e.hint()));
+                ring.gss.insert(spec.id.clone(), k);
+                continue;
+            }
+            let k = load_key(spec).map(Arc::new).map_err(|e| e.to_string());
+            ring.by_id.insert(spec.id.clone(), k);
+        }
+        ring
     }
 
     /// Loads every key like [`KeyRing::load`], and fails (exit 3, before any packet) when a
@@ -63,7 +85,7 @@ impl KeyRing {
         let mut problems: Vec<String> = Vec::new();
         for d in &desired.domains {
             if let Some(spec) = desired.key_of(d)
-                && let Some(Err(e)) = ring.by_id(&spec.id)
+                && let Some(Err(e)) = ring.signer(&spec.id)
             {
                 let line = format!("key `{}`: {e}", spec.id);
                 if !problems.contains(&line) {
@@ -82,6 +104,56 @@ impl KeyRing {
                 problems.join("\n  ")
             ),
         })
+    }
+
+    /// What signs for the key with config id `id`.
+    pub fn signer(&self, id: &str) -> Option<Result<Signer, String>> {
+        if let Some(k) = self.gss.get(id) {
+            return Some(k.clone().map(Signer::Gss));
+        }
+        self.by_id.get(id).map(|k| k.clone().map(Signer::Hmac))
+    }
+
+    /// What signs for the key a plan names (the TSIG name; a GSS-TSIG key's id).
+    pub fn signer_by_name(&self, name: &str) -> Option<Signer> {
+        if let Some(Ok(k)) = self.gss.get(name) {
+            return Some(Signer::Gss(k.clone()));
+        }
+        self.by_name(name).map(Signer::Hmac)
+    }
+
+    /// The name a plan records for `signer`: the TSIG key name, or the GSS-TSIG key's id.
+    pub fn plan_name(signer: &Signer) -> String {
+        match signer {
+            Signer::Hmac(k) => k.name.clone(),
+            Signer::Gss(k) => k.id.clone(),
+        }
+    }
+
+    /// A client for `server` that signs with `signer`: an HMAC key directly, a GSS-TSIG key
+    /// through the one context this run keeps with that server.
+    pub(crate) fn client(
+        &self,
+        server: &ServerTarget,
+        signer: Option<&Signer>,
+        opts: &super::NetOptions,
+    ) -> DnsClient {
+        match signer {
+            None => super::observe::client_for(server, None, opts),
+            Some(Signer::Hmac(k)) => super::observe::client_for(server, Some(k.clone()), opts),
+            Some(Signer::Gss(k)) => {
+                let mut c = super::observe::client_for(server, None, opts);
+                let session = self
+                    .sessions
+                    .lock()
+                    .expect("sessions lock")
+                    .entry((k.id.clone(), server.address))
+                    .or_insert_with(|| Arc::new(GssSession::new(k.clone())))
+                    .clone();
+                c.gss = Some(session);
+                c
+            }
+        }
     }
 
     /// The key with config id `id`.

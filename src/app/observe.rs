@@ -111,8 +111,8 @@ async fn place(
     let key = match desired.key_for_server(spec) {
         None => None,
         Some(k) => {
-            match keys.by_id(&k.id) {
-                Some(Ok(key)) => Some(key.clone()),
+            match keys.signer(&k.id) {
+                Some(Ok(key)) => Some(key),
                 Some(Err(e)) => {
                     return Err(Problem {
                     message: format!("cannot load TSIG key `{}`: {e}", k.id),
@@ -166,7 +166,7 @@ async fn place(
                 transport: spec.transport,
                 timeout_ms: spec.timeout.as_millis() as u64,
                 retries: spec.retries,
-                key: key.as_ref().map(|k| k.name.clone()),
+                key: key.as_ref().map(KeyRing::plan_name),
             };
             (server, None)
         }
@@ -216,12 +216,12 @@ async fn place(
                 transport: Transport::Udp,
                 timeout_ms: DISCOVERED_TIMEOUT_MS,
                 retries: desired.defaults.retries,
-                key: key.as_ref().map(|k| k.name.clone()),
+                key: key.as_ref().map(KeyRing::plan_name),
             };
             (server, Some(info))
         }
     };
-    let clients = failover::clients_for(&server, key, opts);
+    let clients = failover::clients_for(&server, keys, key.as_ref(), opts);
     let (zone, zone_discovered) = match (&domain.zone, zone_info) {
         (Some(z), _) => (z.clone(), false),
         (None, Some(ZoneInfo { zone, .. })) => (zone, true),

@@ -111,6 +111,7 @@ fn read_key_statements(
         }
         let path = match &key.source {
             KeySource::File(p) => p,
+            KeySource::Gss(_) => continue,
             KeySource::Env(var) => {
                 return Err(Error::Usage {
                     message: format!(

@@ -24,12 +24,20 @@ pub fn validate(path: &Path, offline: bool) -> Result<Validated> {
     let mut errors: ConfigErrors = checked.errors;
     let mut keys_loaded = Vec::new();
     for (spec, span, key_path) in &checked.keys {
-        match super::keys::load_key(spec) {
-            Ok(k) => keys_loaded.push(format!("{} ({})", spec.id, k.algorithm)),
-            Err(e) if offline => {
+        let loaded = match &spec.source {
+            KeySource::Gss(g) => crate::dns::gss::GssKey::new(&spec.id, g.clone())
+                .map(|_| format!("{} ({}, GSS-TSIG)", spec.id, g.algorithm))
+                .map_err(|e| (e.to_string(), Some(e.hint()))),
+            _ => super::keys::load_key(spec)
+                .map(|k| format!("{} ({})", spec.id, k.algorithm))
+                .map_err(|e| (e.to_string(), None)),
+        };
+        match loaded {
+            Ok(k) => keys_loaded.push(k),
+            Err((e, _)) if offline => {
                 tracing::warn!("key `{}`: {e} (plan and apply will need it)", spec.id)
             }
-            Err(e) => {
+            Err((e, gss_hint)) => {
                 let hint = match &spec.source {
                     KeySource::File(_) => {
                         "the key file must be readable here; to check the configuration without its secrets, run `kmsdns validate --offline`"
@@ -37,6 +45,13 @@ pub fn validate(path: &Path, offline: bool) -> Result<Validated> {
                     KeySource::Env(_) => {
                         "export the variable; to check the configuration without its secrets, run `kmsdns validate --offline`"
                     }
+                    KeySource::Gss(_) => "",
+                };
+                let hint = match gss_hint {
+                    Some(h) => format!(
+                        "{h}; to check the configuration without it, run `kmsdns validate --offline`"
+                    ),
+                    None => hint.to_string(),
                 };
                 errors.diagnostics.push(
                     Diagnostic::new(

@@ -80,6 +80,16 @@ fn write_summary(out: &mut impl Write, config: &DesiredState) -> std::io::Result
             let source = match &k.source {
                 KeySource::File(p) => format!("file {}", p.display()),
                 KeySource::Env(v) => format!("environment variable {v}"),
+                KeySource::Gss(g) => {
+                    let who = g.principal.as_deref().unwrap_or("the default principal");
+                    let alg = g.algorithm;
+                    let from = match &g.keytab {
+                        Some(p) => format!("keytab {}", p.display()),
+                        None => "the credential cache".to_string(),
+                    };
+                    writeln!(out, "  {} (GSS-TSIG, {alg}) as {who} from {from}", k.id)?;
+                    continue;
+                }
             };
             let alg = k.algorithm.map(|a| format!(", {a}")).unwrap_or_default();
             writeln!(out, "  {} (TSIG name {}{alg}) from {source}", k.id, k.name)?;

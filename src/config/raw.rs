@@ -29,6 +29,12 @@ pub struct RawKey {
     pub file: Option<S<String>>,
     pub secret_env: Option<S<String>>,
     pub algorithm: Option<S<String>>,
+    /// `"hmac"` (default) or `"gss-tsig"`; the GSS-TSIG fields follow.
+    #[serde(rename = "type")]
+    pub kind: Option<S<String>>,
+    pub principal: Option<S<String>>,
+    pub keytab: Option<S<String>>,
+    pub service: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -17,7 +17,16 @@ pub const TOP: &[&str] = &[
 pub const DEFAULTS: &[&str] = &[
     "ttl", "port", "priority", "weight", "prune", "key", "retries",
 ];
-pub const KEY: &[&str] = &["name", "file", "secret_env", "algorithm"];
+pub const KEY: &[&str] = &[
+    "name",
+    "file",
+    "secret_env",
+    "algorithm",
+    "type",
+    "principal",
+    "keytab",
+    "service",
+];
 pub const SERVER: &[&str] = &["address", "key", "transport", "timeout", "retries"];
 pub const HOST: &[&str] = &["name", "port", "priority", "weight", "ttl"];
 pub const DOMAIN: &[&str] = &["name", "hosts", "zone", "server", "prune"];

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use hickory_proto::op::{Message, MessageType};
 
 use super::error::DnsError;
+use super::gss::{Established, GssError, GssSession, Verdict};
 use super::transport::{self, Endpoint, Failure, Kind, Proto};
 use super::tsig::{self, TsigKey};
 
@@ -29,6 +30,9 @@ pub struct DnsClient {
     /// How the user knows the server, e.g. `primary (127.0.0.1:53)`.
     pub label: String,
     pub key: Option<Arc<TsigKey>>,
+    /// A GSS-TSIG key's context with this server (shared by every client of the server);
+    /// when set, it signs instead of `key`.
+    pub gss: Option<Arc<GssSession>>,
     pub clock: Clock,
 }
 
@@ -38,6 +42,7 @@ impl fmt::Debug for DnsClient {
             .field("endpoint", &self.endpoint)
             .field("label", &self.label)
             .field("key", &self.key.as_ref().map(|k| k.to_string()))
+            .field("gss", &self.gss.as_ref().map(|g| g.label()))
             .finish()
     }
 }
@@ -69,6 +74,7 @@ impl DnsClient {
             endpoint,
             label: label.into(),
             key,
+            gss: None,
             clock: system_clock(),
         }
     }
@@ -91,6 +97,9 @@ impl DnsClient {
     }
 
     pub fn key_name(&self) -> Option<String> {
+        if let Some(g) = &self.gss {
+            return Some(g.label());
+        }
         self.key.as_ref().map(|k| k.name.clone())
     }
 
@@ -112,16 +121,40 @@ impl DnsClient {
         let unsigned = msg
             .to_vec()
             .map_err(|e| encode(format!("cannot encode the request: {e}")))?;
-        let (wire, request_mac) = match &self.key {
-            Some(key) => {
+        let gss = match &self.gss {
+            Some(session) => {
+                let qname = msg
+                    .queries
+                    .first()
+                    .map(|q| q.name().to_string())
+                    .unwrap_or_default();
+                // Boxed: negotiating sends (unsigned) messages through `send` itself.
+                let established = session.established(&self.endpoint, &self.label, &qname);
+                Some(Box::pin(established).await?)
+            }
+            None => None,
+        };
+        let (wire, request_mac) = match (&gss, &self.key) {
+            (Some(est), _) => {
+                let signed =
+                    est.sign(&unsigned, (self.clock)())
+                        .map_err(|source| DnsError::Gss {
+                            server: self.label.clone(),
+                            source: Box::new(source),
+                        })?;
+                (signed.bytes, Some(signed.mac))
+            }
+            (None, Some(key)) => {
                 let signed = tsig::sign(&unsigned, key, (self.clock)(), tsig::DEFAULT_FUDGE)
                     .map_err(|e| encode(format!("cannot sign the request with key {key}: {e}")))?;
                 (signed.bytes, Some(signed.mac))
             }
-            None => (unsigned, None),
+            (None, None) => (unsigned, None),
         };
         tracing::debug!(server = %self.label, bytes = wire.len(), signed = request_mac.is_some(), op = ?msg.metadata.op_code, "sending");
-        let check = |bytes: &[u8]| self.check_reply(bytes, id, &msg, request_mac.as_deref());
+        let check = |bytes: &[u8]| {
+            self.check_reply(bytes, id, &msg, request_mac.as_deref(), gss.as_deref())
+        };
         match transport::exchange(&self.endpoint, &wire, kind, check).await {
             Ok(reply) => {
                 let (message, signed) = reply.value?;
@@ -151,6 +184,7 @@ impl DnsClient {
         id: u16,
         request: &Message,
         request_mac: Option<&[u8]>,
+        gss: Option<&Established>,
     ) -> Result<Result<(Message, bool), DnsError>, DnsError> {
         let bad = |reason: String| DnsError::BadReply {
             server: self.label.clone(),
@@ -173,6 +207,9 @@ impl DnsClient {
             return Err(bad(
                 "the reply's question/zone section differs from the request's".into(),
             ));
+        }
+        if let (Some(est), Some(mac)) = (gss, request_mac) {
+            return self.check_gss_reply(est, bytes, parsed, mac);
         }
         let (Some(key), Some(mac)) = (&self.key, request_mac) else {
             return Ok(Ok((parsed, false)));
@@ -201,6 +238,37 @@ impl DnsClient {
                 })))
             }
             Err(e) => Err(tsig_error(e)),
+        }
+    }
+}
+
+impl DnsClient {
+    /// [`DnsClient::check_reply`] for a GSS-TSIG signed request: a verified reply (RFC or
+    /// Samba digest) is good; an echoed request with an error RCODE is the server's answer,
+    /// trusted for its RCODE only; a GSS-TSIG error is the server's verdict; anything else is
+    /// ignored like a forgery.
+    #[allow(clippy::type_complexity)]
+    fn check_gss_reply(
+        &self,
+        est: &Established,
+        bytes: &[u8],
+        parsed: Message,
+        request_mac: &[u8],
+    ) -> Result<Result<(Message, bool), DnsError>, DnsError> {
+        let gss_error = |source| DnsError::Gss {
+            server: self.label.clone(),
+            source: Box::new(source),
+        };
+        let rcode = parsed.metadata.response_code;
+        match est.verify_reply(bytes, request_mac, (self.clock)()) {
+            Ok(Verdict::Echoed) if rcode != hickory_proto::op::ResponseCode::NoError => {
+                tracing::warn!(server = %self.label, rcode = %super::error::rcode_name(rcode), "the reply echoes our request with an error RCODE (Samba/Windows style); only its RCODE is used");
+                Ok(Ok((parsed, false)))
+            }
+            Ok(Verdict::Echoed) => Err(gss_error(GssError::EchoedSuccess)),
+            Ok(_) => Ok(Ok((parsed, true))),
+            Err(e @ GssError::ServerTsig { .. }) => Ok(Err(gss_error(e))),
+            Err(e) => Err(gss_error(e)),
         }
     }
 }

@@ -51,6 +51,12 @@ pub enum DnsError {
     Encode { server: String, reason: String },
     #[error("cannot find the zone of {name}: {reason}")]
     Discovery { name: Fqdn, reason: String },
+    #[error("GSS-TSIG with {server}: {source}")]
+    Gss {
+        server: String,
+        #[source]
+        source: Box<super::gss::GssError>,
+    },
 }
 
 impl DnsError {
@@ -64,6 +70,17 @@ impl DnsError {
             DnsError::BadReply { .. } => "check that the address is a DNS server; if it is, this is a bug worth reporting".to_string(),
             DnsError::Encode { .. } => "the message is too large or the key unusable; check the key, or manage fewer domains per zone".to_string(),
             DnsError::Discovery { name, .. } => format!("set zone = \"…\" and server = \"…\" for {} in the config, or pass --resolver ADDR", name.as_str()),
+            DnsError::Gss { source, .. } => source.hint(),
+        }
+    }
+
+    /// True when nothing can have reached the server: the message could not be built or
+    /// signed, or the GSS-TSIG context could not be made.
+    pub fn nothing_sent(&self) -> bool {
+        match self {
+            DnsError::Encode { .. } => true,
+            DnsError::Gss { source, .. } => source.before_sending(),
+            _ => false,
         }
     }
 

@@ -11,11 +11,13 @@
 //! - `discovery`: lookups through a resolver: zone and primary (RFC 2136 §4), addresses, SRV
 //! - `update`: RFC 2136 UPDATE messages with prerequisites
 //! - `resolv`: the system resolver and search list
+//! - `gss`: GSS-TSIG (RFC 3645): TKEY negotiation, Kerberos MICs in TSIG records
 
 pub mod axfr;
 pub mod client;
 pub mod discovery;
 pub mod error;
+pub mod gss;
 pub mod keyfile;
 pub mod query;
 pub mod resolv;

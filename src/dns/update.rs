@@ -116,7 +116,7 @@ pub async fn send_update(
     };
     let resp = match client.send(msg, Kind::Update).await {
         Ok(r) => r,
-        Err(e @ DnsError::Encode { .. }) => return Err(e),
+        Err(e) if e.nothing_sent() => return Err(e),
         Err(DnsError::Transport(t)) if !t.may_have_been_processed() => {
             return Err(DnsError::Transport(t));
         }
@@ -165,6 +165,7 @@ pub async fn send_update(
             op: Operation::Update,
         },
     );
+    let err = super::gss::explain_refusal(client, zone, err);
     if resp.sent > 1 && err.is_stale_state() {
         // Our own first copy may have gone in and made the resend's prerequisites fail.
         return uncertain(

@@ -53,6 +53,9 @@ pub enum KeySource {
     /// An environment variable holding the base64 secret, or nsupdate's `-y` form
     /// `[alg:]name:secret`.
     Env(String),
+    /// No shared secret: a Kerberos credential and a GSS-TSIG context negotiated per server
+    /// (`type = "gss-tsig"`).
+    Gss(super::GssKeySpec),
 }
 
 /// A `[keys.<id>]` table.

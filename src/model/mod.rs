@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 mod desired;
+mod gss;
 mod name;
 mod observed;
 mod srv;
@@ -10,6 +11,7 @@ mod srv;
 pub use desired::{
     Defaults, DesiredState, Domain, Host, KeySource, KeySpec, ServerAddress, ServerSpec,
 };
+pub use gss::{GssAlgorithm, GssKeySpec};
 pub use name::{
     DEFAULT_RETRIES, Fqdn, KMS_DEFAULT_PORT, KMS_SERVICE, MAX_RETRIES, MAX_TIMEOUT, MAX_TTL,
     NameError, parse_key_name,

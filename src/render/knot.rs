@@ -8,7 +8,7 @@
 //! file until the real secret is pasted in.
 
 use super::{
-    KeyGrant, Rendered, Section, ZoneGroup, display_domain, header, used_keys, zone_grants,
+    KeyGrant, Rendered, Section, ZoneGroup, display_domain, header, used_keys, zone_grants_hmac,
 };
 use crate::model::{DesiredState, KeySource, KeySpec};
 
@@ -69,6 +69,13 @@ fn key_items(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> String {
             KeySource::Env(var) => {
                 format!("the base64 secret kmsdns reads from ${var} (without any `alg:name:`)")
             }
+            KeySource::Gss(_) => {
+                out.push_str(&format!(
+                    "  # key {}: GSS-TSIG (Kerberos), which Knot does not support; use an HMAC key.\n",
+                    k.id
+                ));
+                continue;
+            }
         };
         out.push_str(&format!(
             "  # TSIG key {}: Knot needs its own copy of the secret. Replace the placeholder\n\
@@ -108,7 +115,7 @@ pub fn zone_items(config: &DesiredState, group: &ZoneGroup<'_>) -> String {
             display_domain(&group.zone)
         ));
     }
-    let (grants, unsigned) = zone_grants(config, group);
+    let (grants, unsigned) = zone_grants_hmac(config, group);
     for d in unsigned {
         out.push_str(&format!(
             "# {}: no TSIG key is configured for its server, so kmsdns sends unsigned updates,\n\

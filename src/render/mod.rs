@@ -243,3 +243,17 @@ pub fn zone_grants<'a, 'g>(
     }
     (grants, unsigned)
 }
+
+/// [`zone_grants`] without GSS-TSIG keys, for servers that do not support GSS-TSIG (Knot,
+/// PowerDNS): a grant naming such a key would refer to a key the server cannot have.
+pub fn zone_grants_hmac<'a, 'g>(
+    config: &'a DesiredState,
+    group: &ZoneGroup<'g>,
+) -> (Vec<KeyGrant<'a>>, Vec<&'g Domain>) {
+    let (grants, unsigned) = zone_grants(config, group);
+    let grants = grants
+        .into_iter()
+        .filter(|g| !matches!(g.key.source, crate::model::KeySource::Gss(_)))
+        .collect();
+    (grants, unsigned)
+}

@@ -92,6 +92,14 @@ fn key_statements(
                  // key \"{name}\" {{ algorithm {alg}; secret \"...\"; }};\n",
                 name = k.name,
             )),
+            KeySource::Gss(g) => out.push_str(&format!(
+                "// GSS-TSIG key {id} (Kerberos): no key statement. named needs its own service key,\n\
+                 // DNS/<primary host>@REALM, in a keytab:\n\
+                 // options {{ tkey-gssapi-keytab \"/etc/bind/dns.keytab\"; }};\n\
+                 // The grants below name the client principal {who}.\n",
+                id = k.id,
+                who = g.principal.as_deref().unwrap_or("user@REALM"),
+            )),
         }
     }
     out
@@ -138,7 +146,7 @@ pub fn zone_statement(
     let mut self_publish = Vec::new();
     for d in &group.domains {
         match domain_key(config, d) {
-            Some(k) => grants.push(format!("grant {} name {} SRV;", k.name, d.owner())),
+            Some(k) => grants.push(format!("grant {} name {} SRV;", grantee(k), d.owner())),
             None => notes.push(format!(
                 "    // {}: no TSIG key is configured for its server, so kmsdns sends unsigned\n    \
                  // updates, which this policy refuses; set [defaults].key or the server's key.\n",
@@ -205,4 +213,15 @@ fn comment(out: &mut String, indent: &str, lines: &[&str]) {
 /// Quotes for a named.conf string.
 fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Who a grant names: the TSIG key name, or a GSS-TSIG key's Kerberos principal.
+fn grantee(k: &crate::model::KeySpec) -> String {
+    match &k.source {
+        KeySource::Gss(g) => g
+            .principal
+            .clone()
+            .unwrap_or_else(|| "PRINCIPAL@REALM".to_string()),
+        _ => k.name.clone(),
+    }
 }

@@ -179,6 +179,15 @@ fn key_line(key: Option<&KeySpec>) -> String {
                 name = k.name,
                 alg = k.algorithm.map(|a| a.name()).unwrap_or("hmac-sha256"),
             ),
+            KeySource::Gss(g) => format!(
+                "; key: {} is GSS-TSIG: run nsupdate -g{} with a Kerberos ticket (kinit)\n",
+                k.id,
+                if g.algorithm == crate::model::GssAlgorithm::GssMicrosoft {
+                    " -o"
+                } else {
+                    ""
+                }
+            ),
         },
     }
 }

@@ -13,7 +13,7 @@
 //! Two sections with their own headers: `update-policy.lua` and `pdnsutil.sh`. Renderers
 //! never read secrets: `import-tsig-key` carries a placeholder.
 
-use super::{Rendered, Section, ZoneGroup, display_domain, header, used_keys, zone_grants};
+use super::{Rendered, Section, ZoneGroup, display_domain, header, used_keys, zone_grants_hmac};
 use crate::model::{DesiredState, KeySource, KeySpec};
 
 /// Where the apply lines suggest saving the script.
@@ -84,7 +84,7 @@ pub fn policy_script(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> String 
             out.push_str(" (not configured: assumed to be its own zone; if it lies in a parent zone, use that zone's name)");
         }
         out.push('\n');
-        let (grants, unsigned) = zone_grants(config, g);
+        let (grants, unsigned) = zone_grants_hmac(config, g);
         for d in unsigned {
             out.push_str(&format!(
                 "  -- {}: no TSIG key is configured for its server, so kmsdns sends unsigned\n  \
@@ -145,6 +145,13 @@ pub fn pdnsutil_commands(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Str
             KeySource::Env(var) => {
                 format!("the base64 secret kmsdns reads from ${var} (without any `alg:name:`)")
             }
+            KeySource::Gss(_) => {
+                out.push_str(&format!(
+                    "\n# key {}: GSS-TSIG (Kerberos), which PowerDNS does not support for updates;\n# use an HMAC key.\n",
+                    k.id
+                ));
+                continue;
+            }
         };
         out.push_str(&format!(
             "\n# TSIG key {}: PowerDNS keeps its own copy. Replace the placeholder with\n# {source}.\n",
@@ -176,7 +183,7 @@ pub fn pdnsutil_commands(config: &DesiredState, groups: &[ZoneGroup<'_>]) -> Str
     for g in groups {
         let zone = sh_word(g.zone.as_str());
         out.push_str(&format!("# zone {}\n", display_domain(&g.zone)));
-        let (grants, _) = zone_grants(config, g);
+        let (grants, _) = zone_grants_hmac(config, g);
         if !grants.is_empty() {
             let names: Vec<String> = grants.iter().map(|k| sh_word(&k.key.name)).collect();
             out.push_str(&format!(

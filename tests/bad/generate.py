@@ -215,6 +215,18 @@ cfg("key-neither-file-nor-env", BASE.replace('file = "kms-update.key"', 'algorit
 cfg("key-file-missing", BASE, key=None)
 cfg("key-file-is-directory", BASE.replace('"kms-update.key"', '"keydir"'), extra={"keydir/.keep": ""})
 cfg("key-file-empty-path", BASE.replace('"kms-update.key"', '""'))
+# GSS-TSIG keys (type = "gss-tsig"): no shared secret, GSS-only fields only there.
+GSS = 'type = "gss-tsig"\nprincipal = "kmsdns@AD.EXAMPLE.COM"'
+cfg("key-gss-with-file", BASE.replace('file = "kms-update.key"', GSS + '\nfile = "kms-update.key"'))
+cfg("key-gss-with-secret-env", BASE.replace('file = "kms-update.key"', GSS + '\nsecret_env = "KMSDNS_X"'))
+cfg("key-gss-with-name", BASE.replace('file = "kms-update.key"', GSS + '\nname = "kms-update"'))
+cfg("key-gss-algorithm-hmac", BASE.replace('file = "kms-update.key"', GSS + '\nalgorithm = "hmac-sha256"'))
+cfg("key-gss-service-bad", BASE.replace('file = "kms-update.key"', GSS + '\nservice = "dc1.ad.example.com"'))
+cfg("key-gss-keytab-empty", BASE.replace('file = "kms-update.key"', GSS + '\nkeytab = ""'))
+cfg("key-gss-keytab-missing", BASE.replace('file = "kms-update.key"', GSS + '\nkeytab = "missing.keytab"'))
+cfg("key-gss-keytab-missing-plan", BASE.replace('file = "kms-update.key"', GSS + '\nkeytab = "missing.keytab"'), args=("plan",))
+cfg("key-type-unknown", BASE.replace('file = "kms-update.key"', 'type = "kerberos5"'))
+cfg("key-hmac-with-principal", BASE.replace('file = "kms-update.key"', 'file = "kms-update.key"\nprincipal = "kmsdns@AD.EXAMPLE.COM"'))
 
 # ---- configs: names ----------------------------------------------------------------------------
 L63 = "a" * 63

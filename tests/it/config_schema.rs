@@ -67,6 +67,12 @@ fn valid_files() -> Vec<(String, String)> {
             ),
         ),
         (
+            "gss-tsig key".into(),
+            format!(
+                "[defaults]\nkey = \"ad\"\n[keys.ad]\ntype = \"gss-tsig\"\nprincipal = \"kmsdns@AD.EXAMPLE.COM\"\nkeytab = \"kmsdns.keytab\"\nservice = \"DNS/dc1.ad.example.com\"\nalgorithm = \"gss.microsoft.com\"\n{HOST}{DOMAIN}"
+            ),
+        ),
+        (
             "every server key".into(),
             format!(
                 "[defaults]\nretries = 0\n[keys.k]\nsecret_env = \"K_SECRET\"\nalgorithm = \"hmac-sha1\"\nname = \"k.example.com\"\n[servers.s]\naddress = \"[2001:db8::53]:53\"\nkey = \"k\"\ntransport = \"tcp\"\ntimeout = \"1s 500ms\"\nretries = 10\n{HOST}{DOMAIN}server = \"s\"\nprune = false\n"

@@ -9,6 +9,7 @@ mod dns_engine;
 mod exit_codes;
 mod failover;
 mod faults;
+mod gss;
 mod harness;
 mod harness_selftest;
 mod import;

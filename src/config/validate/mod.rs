@@ -14,6 +14,7 @@ use crate::model::DesiredState;
 use crate::model::{Fqdn, MAX_TTL};
 
 mod hosts;
+mod keys_gss;
 mod servers;
 mod top;
 mod words;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use toml::Spanned;
 use toml::de::DeTable;
 
-use super::Validator;
+use super::{Validator, keys_gss};
 use crate::config::raw::{RawAddresses, RawKey, RawServer};
 use crate::config::schema;
 use crate::model::{
@@ -25,6 +25,16 @@ impl Validator {
             else {
                 continue;
             };
+            match self.key_type(&path, &raw) {
+                keys_gss::KeyType::Hmac => {}
+                keys_gss::KeyType::Gss => {
+                    if let Some(spec) = self.gss_key(&id, &path, &raw) {
+                        out.insert(id.clone(), spec);
+                    }
+                    continue;
+                }
+                keys_gss::KeyType::Bad => continue,
+            }
             let given = raw.name.as_ref().map_or(id.as_str(), |n| n.get_ref());
             let name = match parse_key_name(given) {
                 Ok(n) => n,
@@ -39,6 +49,15 @@ impl Validator {
                 Some(a) => match TsigAlgorithm::from_name(a.get_ref()) {
                     Some(alg) => Some(alg),
                     None => {
+                        if crate::model::GssAlgorithm::from_name(a.get_ref()).is_some() {
+                            self.err(
+                                a.span(),
+                                format!("{path}.algorithm"),
+                                format!("`{}` is a GSS-TSIG algorithm, but key `{id}` is an HMAC key", a.get_ref()),
+                                "for Kerberos (Active Directory, BIND with tkey-gssapi-keytab) add type = \"gss-tsig\" and drop `file`/`secret_env`; for an HMAC key use one of: hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha1 (legacy)",
+                            );
+                            continue;
+                        }
                         let extra = if a.get_ref().to_ascii_lowercase().contains("md5") {
                             " (hmac-md5 is not supported: it is insecure; make a new key with `kmsdns keygen`)"
                         } else {

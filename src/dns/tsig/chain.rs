@@ -7,7 +7,7 @@ use ring::hmac;
 
 use super::error::TsigError;
 use super::key::TsigKey;
-use super::parse::{find_tsig, malformed};
+use super::parse::{find_tsig, malformed, unsigned_message};
 use super::sign::hmac_algorithm;
 use super::verify::{ReplyTsig, macs_equal, within_fudge};
 
@@ -35,10 +35,7 @@ pub fn verify_continuation(
             "the TSIG MAC of a transfer message has a bad length",
         ));
     }
-    let mut unsigned = msg[..tsig.start].to_vec();
-    let arcount = u16::from_be_bytes([unsigned[10], unsigned[11]]).saturating_sub(1);
-    unsigned[10..12].copy_from_slice(&arcount.to_be_bytes());
-    unsigned[0..2].copy_from_slice(&tsig.original_id.to_be_bytes());
+    let unsigned = unsigned_message(msg, &tsig);
     let hkey = hmac::Key::new(hmac_algorithm(key.algorithm), key.secret.expose());
     let mut ctx = hmac::Context::with_key(&hkey);
     ctx.update(&(prior_mac.len() as u16).to_be_bytes());

@@ -55,6 +55,8 @@ pub enum KeyError {
     BadName { name: String, why: String },
     #[error("the system random number generator failed; cannot generate a key")]
     Random,
+    #[error("key `{key_id}` is a GSS-TSIG key (Kerberos): it has no secret to load")]
+    NotHmac { key_id: String },
 }
 
 /// Why a message could not be signed or a signed reply was not accepted.

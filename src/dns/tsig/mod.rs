@@ -23,14 +23,16 @@ pub use super::keyfile::parse_key_file;
 pub use chain::verify_continuation;
 pub use error::{KeyError, TsigError};
 pub use key::{Secret, TsigKey};
-pub use sign::{SignedMessage, sign, sign_reply};
+pub(crate) use parse::{FoundTsig, find_tsig, read_name, read_u16, unsigned_message};
+pub use sign::{Prior, SignedMessage, sign, sign_reply};
+pub(crate) use sign::{Variables, append_tsig, digest};
 pub use verify::{ReplyTsig, verify_reply, verify_request};
 
 /// The fudge (allowed clock skew, seconds) kmsdns signs with; RFC 8945 §10 recommends 300.
 pub const DEFAULT_FUDGE: u16 = 300;
 
 /// RR type TSIG (RFC 8945 §4.2).
-const TYPE_TSIG: u16 = 250;
+pub(crate) const TYPE_TSIG: u16 = 250;
 /// Class ANY, used by TSIG records.
 const CLASS_ANY: u16 = 255;
 

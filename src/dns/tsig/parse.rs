@@ -5,23 +5,23 @@ use super::TYPE_TSIG;
 use super::error::TsigError;
 
 /// A parsed TSIG record and where it starts in the message.
-pub(super) struct FoundTsig {
-    pub(super) start: usize,
-    pub(super) name: String,
-    pub(super) algorithm: String,
-    pub(super) time_signed: u64,
-    pub(super) fudge: u16,
-    pub(super) mac: Vec<u8>,
-    pub(super) original_id: u16,
-    pub(super) error: u16,
-    pub(super) other: Vec<u8>,
+pub(crate) struct FoundTsig {
+    pub(crate) start: usize,
+    pub(crate) name: String,
+    pub(crate) algorithm: String,
+    pub(crate) time_signed: u64,
+    pub(crate) fudge: u16,
+    pub(crate) mac: Vec<u8>,
+    pub(crate) original_id: u16,
+    pub(crate) error: u16,
+    pub(crate) other: Vec<u8>,
 }
 
 pub(super) fn malformed(what: &str) -> TsigError {
     TsigError::Malformed(what.to_string())
 }
 
-fn read_u16(msg: &[u8], pos: usize) -> Result<u16, TsigError> {
+pub(crate) fn read_u16(msg: &[u8], pos: usize) -> Result<u16, TsigError> {
     msg.get(pos..pos + 2)
         .map(|b| u16::from_be_bytes([b[0], b[1]]))
         .ok_or_else(|| malformed("the message ends inside a record"))
@@ -29,7 +29,7 @@ fn read_u16(msg: &[u8], pos: usize) -> Result<u16, TsigError> {
 
 /// Reads a (possibly compressed) name at `pos`: the dotted lowercase name and the position
 /// after it in the message.
-fn read_name(msg: &[u8], mut pos: usize) -> Result<(String, usize), TsigError> {
+pub(crate) fn read_name(msg: &[u8], mut pos: usize) -> Result<(String, usize), TsigError> {
     let mut labels: Vec<String> = Vec::new();
     let mut end = None;
     let mut jumps = 0;
@@ -67,7 +67,7 @@ fn read_name(msg: &[u8], mut pos: usize) -> Result<(String, usize), TsigError> {
 
 /// Walks the message to its last record; returns the TSIG record if that is one. A TSIG
 /// anywhere else is malformed (RFC 8945 §5.1).
-pub(super) fn find_tsig(msg: &[u8]) -> Result<Option<FoundTsig>, TsigError> {
+pub(crate) fn find_tsig(msg: &[u8]) -> Result<Option<FoundTsig>, TsigError> {
     if msg.len() < 12 {
         return Err(malformed("shorter than the 12-octet header"));
     }
@@ -146,4 +146,14 @@ fn parse_tsig_rdata(
         error,
         other,
     })
+}
+
+/// The message as it was before signing: without its TSIG record, ARCOUNT one less, the
+/// original ID back (RFC 8945 §4.3.2).
+pub(crate) fn unsigned_message(msg: &[u8], tsig: &FoundTsig) -> Vec<u8> {
+    let mut unsigned = msg[..tsig.start].to_vec();
+    let arcount = u16::from_be_bytes([unsigned[10], unsigned[11]]).saturating_sub(1);
+    unsigned[10..12].copy_from_slice(&arcount.to_be_bytes());
+    unsigned[0..2].copy_from_slice(&tsig.original_id.to_be_bytes());
+    unsigned
 }

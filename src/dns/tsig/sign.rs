@@ -29,15 +29,58 @@ pub(super) fn hmac_algorithm(a: TsigAlgorithm) -> hmac::Algorithm {
 }
 
 /// The TSIG fields that enter the MAC besides the message (RFC 8945 §4.3.3).
-pub(super) struct Variables<'a> {
-    pub(super) time_signed: u64,
-    pub(super) fudge: u16,
-    pub(super) error: u16,
-    pub(super) other: &'a [u8],
+pub(crate) struct Variables<'a> {
+    pub(crate) time_signed: u64,
+    pub(crate) fudge: u16,
+    pub(crate) error: u16,
+    pub(crate) other: &'a [u8],
 }
 
 fn put_u48(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&v.to_be_bytes()[2..]);
+}
+
+/// How the prior MAC (a request's, when a reply is signed) enters the digest.
+#[derive(Clone, Copy, Debug)]
+pub enum Prior<'a> {
+    /// A request: no prior MAC.
+    None,
+    /// RFC 8945 §4.3.1: the MAC's 2-octet length, then the MAC.
+    Rfc(&'a [u8]),
+    /// Samba's GSS-TSIG replies after TKEY: the MAC without its length (dns_crypto.c).
+    WithoutLength(&'a [u8]),
+}
+
+/// The MAC input ("digest") of RFC 8945 §4.3: [prior MAC] + message + TSIG variables, for a
+/// key called `name_wire` (uncompressed wire form) with algorithm `algorithm`. HMAC keys run
+/// it through the HMAC; GSS-TSIG (RFC 3645 §4) hands it to `gss_get_mic`.
+pub(crate) fn digest(
+    name_wire: &[u8],
+    algorithm: &str,
+    prior: Prior<'_>,
+    message: &[u8],
+    vars: &Variables<'_>,
+) -> Vec<u8> {
+    let mut v = Vec::with_capacity(message.len() + 128);
+    match prior {
+        Prior::None => {}
+        Prior::Rfc(mac) => {
+            v.extend_from_slice(&(mac.len() as u16).to_be_bytes());
+            v.extend_from_slice(mac);
+        }
+        Prior::WithoutLength(mac) => v.extend_from_slice(mac),
+    }
+    v.extend_from_slice(message);
+    v.extend_from_slice(name_wire);
+    v.extend_from_slice(&CLASS_ANY.to_be_bytes());
+    v.extend_from_slice(&0u32.to_be_bytes());
+    v.extend(name_to_wire(algorithm).expect("algorithm names are valid"));
+    put_u48(&mut v, vars.time_signed);
+    v.extend_from_slice(&vars.fudge.to_be_bytes());
+    v.extend_from_slice(&vars.error.to_be_bytes());
+    v.extend_from_slice(&(vars.other.len() as u16).to_be_bytes());
+    v.extend_from_slice(vars.other);
+    v
 }
 
 /// MAC over [prior MAC] + message + TSIG variables.
@@ -48,23 +91,15 @@ pub(super) fn compute_mac(
     vars: &Variables<'_>,
 ) -> Result<hmac::Tag, TsigError> {
     let hkey = hmac::Key::new(hmac_algorithm(key.algorithm), key.secret.expose());
-    let mut ctx = hmac::Context::with_key(&hkey);
-    if let Some(prior) = prior_mac {
-        ctx.update(&(prior.len() as u16).to_be_bytes());
-        ctx.update(prior);
-    }
-    ctx.update(message);
-    let mut v = key.name_wire()?;
-    v.extend_from_slice(&CLASS_ANY.to_be_bytes());
-    v.extend_from_slice(&0u32.to_be_bytes());
-    v.extend(name_to_wire(key.algorithm.name()).expect("algorithm names are valid"));
-    put_u48(&mut v, vars.time_signed);
-    v.extend_from_slice(&vars.fudge.to_be_bytes());
-    v.extend_from_slice(&vars.error.to_be_bytes());
-    v.extend_from_slice(&(vars.other.len() as u16).to_be_bytes());
-    v.extend_from_slice(vars.other);
-    ctx.update(&v);
-    Ok(ctx.sign())
+    let prior = prior_mac.map_or(Prior::None, Prior::Rfc);
+    let input = digest(
+        &key.name_wire()?,
+        key.algorithm.name(),
+        prior,
+        message,
+        vars,
+    );
+    Ok(hmac::sign(&hkey, &input))
 }
 
 /// Signs a request: `message` is a complete wire message without TSIG.
@@ -110,10 +145,6 @@ pub(super) fn sign_with(
             "time signed does not fit in 48 bits".to_string(),
         ));
     }
-    let arcount = u16::from_be_bytes([message[10], message[11]]);
-    let arcount = arcount
-        .checked_add(1)
-        .ok_or_else(|| TsigError::Malformed("ARCOUNT is already 65535".to_string()))?;
     let vars = Variables {
         time_signed,
         fudge,
@@ -121,10 +152,37 @@ pub(super) fn sign_with(
         other,
     };
     let mac = compute_mac(key, prior_mac, message, &vars)?;
-    let mac = mac.as_ref();
+    append_tsig(
+        message,
+        &key.name_wire()?,
+        key.algorithm.name(),
+        mac.as_ref(),
+        &vars,
+    )
+}
+
+/// Appends the TSIG record (RFC 8945 §4.2) with `mac` to `message`: the key name uncompressed
+/// (Samba answers BADSIG to a compressed one), ARCOUNT incremented.
+pub(crate) fn append_tsig(
+    message: &[u8],
+    name_wire: &[u8],
+    algorithm: &str,
+    mac: &[u8],
+    vars: &Variables<'_>,
+) -> Result<SignedMessage, TsigError> {
+    if message.len() < 12 {
+        return Err(TsigError::Malformed(format!(
+            "{} octets, shorter than the 12-octet header",
+            message.len()
+        )));
+    }
+    let arcount = u16::from_be_bytes([message[10], message[11]])
+        .checked_add(1)
+        .ok_or_else(|| TsigError::Malformed("ARCOUNT is already 65535".to_string()))?;
+    let (time_signed, fudge, error, other) = (vars.time_signed, vars.fudge, vars.error, vars.other);
     let id = u16::from_be_bytes([message[0], message[1]]);
 
-    let mut rdata = name_to_wire(key.algorithm.name()).expect("algorithm names are valid");
+    let mut rdata = name_to_wire(algorithm).expect("algorithm names are valid");
     put_u48(&mut rdata, time_signed);
     rdata.extend_from_slice(&fudge.to_be_bytes());
     rdata.extend_from_slice(&(mac.len() as u16).to_be_bytes());
@@ -136,7 +194,7 @@ pub(super) fn sign_with(
 
     let mut bytes = message.to_vec();
     bytes[10..12].copy_from_slice(&arcount.to_be_bytes());
-    bytes.extend(key.name_wire()?);
+    bytes.extend_from_slice(name_wire);
     bytes.extend_from_slice(&TYPE_TSIG.to_be_bytes());
     bytes.extend_from_slice(&CLASS_ANY.to_be_bytes());
     bytes.extend_from_slice(&0u32.to_be_bytes());

@@ -8,7 +8,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use super::BADTIME;
 use super::error::TsigError;
 use super::key::TsigKey;
-use super::parse::{FoundTsig, find_tsig, malformed};
+use super::parse::{FoundTsig, find_tsig, malformed, unsigned_message};
 use super::sign::{Variables, compute_mac};
 use crate::model::TsigAlgorithm;
 
@@ -86,10 +86,7 @@ fn verify(
         });
     }
     // The message as it was before signing: without the TSIG, ARCOUNT - 1, original ID.
-    let mut unsigned = msg[..tsig.start].to_vec();
-    let arcount = u16::from_be_bytes([unsigned[10], unsigned[11]]) - 1;
-    unsigned[10..12].copy_from_slice(&arcount.to_be_bytes());
-    unsigned[0..2].copy_from_slice(&tsig.original_id.to_be_bytes());
+    let unsigned = unsigned_message(msg, &tsig);
     let vars = Variables {
         time_signed: tsig.time_signed,
         fudge: tsig.fudge,

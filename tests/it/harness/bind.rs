@@ -60,11 +60,13 @@ impl BindServer {
              \tlisten-on-v6 {listen_v6};\n\
              \trecursion no;\n\
              \tnotify no;\n\
-             \tdnssec-validation no;\n\
-             }};\n\
-             controls {{ }};\n"
+             \tdnssec-validation no;\n"
         )
         .unwrap();
+        for statement in &builder.bind_options {
+            writeln!(conf, "\t{statement}").unwrap();
+        }
+        conf.push_str("};\ncontrols { };\n");
         for key in &lab.keys {
             writeln!(conf, "include \"{}\";", key.file.display()).unwrap();
         }
@@ -98,6 +100,7 @@ impl BindServer {
             cmd.args(["-u", "root"]);
         }
         cmd.arg(family).arg("-c").arg(&conf_path);
+        cmd.envs(builder.env.iter().map(|(k, v)| (k, v)));
         let log_path = dir.join("named.log");
         let server = lab.launch("named", cmd, log_path, ip, port, builder);
         BindServer(server)

@@ -144,6 +144,10 @@ pub struct ServerBuilder {
     pub(crate) ipv6: bool,
     /// PowerDNS only: the whole `lua-dnsupdate-policy-script`, replacing the generated one.
     pub(crate) pdns_policy_script: Option<String>,
+    /// BIND only: extra statements inside `options { };` (e.g. `tkey-gssapi-keytab "…";`).
+    pub(crate) bind_options: Vec<String>,
+    /// Environment variables for the server process (e.g. `KRB5_CONFIG`).
+    pub(crate) env: Vec<(String, String)>,
 }
 
 impl ServerBuilder {
@@ -180,6 +184,18 @@ impl ServerBuilder {
     /// [`Policy`]s. Metadata is still set from the policies.
     pub fn pdns_policy_script(mut self, lua: &str) -> Self {
         self.pdns_policy_script = Some(lua.to_owned());
+        self
+    }
+
+    /// BIND only: a statement inside `options { };`, e.g. `tkey-gssapi-keytab "DIR/dns.keytab";`.
+    pub fn bind_option(mut self, statement: &str) -> Self {
+        self.bind_options.push(statement.to_owned());
+        self
+    }
+
+    /// An environment variable for the server process (e.g. `KRB5_CONFIG` of a test realm).
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_owned(), value.to_owned()));
         self
     }
 

@@ -54,6 +54,12 @@
 //!   [`cli::kmsdns_std`] (`std::process::Command`, when assert_cmd is in the way),
 //!   [`cli::kmsdns_on_tty`] (on a pty via `script`); [`cli::write_config`] writes
 //!   `kmsdns.toml` into a dir.
+//! - [`kerberos`]: a per-test MIT Kerberos realm ([`kerberos::Kdc`]: krb5.conf/kdc.conf,
+//!   `kdb5_util`, `kadmin.local`, `krb5kdc` on a free port, `kinit`) and [`kerberos::GssLab`]:
+//!   a GSS-TSIG BIND (`tkey-gssapi-keytab`, `grant admin@REALM name _vlmcs._tcp.<zone>. SRV`)
+//!   with client principals `admin` and `other` and their keytabs, `nsupdate_gss`. Every
+//!   process gets the realm's `KRB5_CONFIG`, never /etc/krb5.conf. The builder's
+//!   `.bind_option(statement)` and `.env(name, value)` are how it configures named.
 //! - [`relay`]: a fault-injecting DNS relay in front of a server ([`relay::Relay::start`]`(addr,
 //!   faults)`, UDP and TCP on one port): drops, delays, duplicates, truncates, garbles or forges
 //!   replies, strips or breaks their TSIG, or goes dark after an UPDATE (`Scope::AfterUpdate`),
@@ -75,6 +81,7 @@ mod server;
 
 pub mod bind;
 pub mod cli;
+pub mod kerberos;
 pub mod knot;
 pub mod pdns;
 pub mod ports;
@@ -130,8 +137,10 @@ fn debian_package(binary: &str) -> &'static str {
         "samba" => "samba",
         "samba-tool" => "samba-common-bin",
         "winbindd" => "winbind",
-        "kinit" | "klist" | "kdestroy" => "krb5-user",
         "ip" => "iproute2",
+        "krb5kdc" | "kdb5_util" => "krb5-kdc",
+        "kadmin.local" => "krb5-admin-server",
+        "kinit" | "klist" | "kdestroy" => "krb5-user",
         _ => panic!(
             "harness::require({binary:?}): add `{binary}` and its Debian package to \
              debian_package() in tests/it/harness/mod.rs and to `need` in scripts/test.sh"

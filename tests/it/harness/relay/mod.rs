@@ -109,6 +109,9 @@ pub enum FaultKind {
     StripTsig,
     /// Reply: one byte in the middle of the TSIG MAC inverted. Only matches signed replies.
     FlipMacByte,
+    /// Reply: its TSIG MAC replaced by the MAC of the request it answers (what Samba and
+    /// Windows put in an error reply: the request echoed). Only matches signed replies.
+    EchoRequestMac,
     /// Reply, TCP only: the length prefix and the first half of the reply are sent, then both
     /// connections are closed.
     CloseTcpMidMessage,
@@ -173,7 +176,9 @@ impl Fault {
         in_scope
             && match self.kind {
                 FaultKind::CloseTcpMidMessage => transport == Transport::Tcp,
-                FaultKind::StripTsig | FaultKind::FlipMacByte => tsig_mac(msg).is_some(),
+                FaultKind::StripTsig | FaultKind::FlipMacByte | FaultKind::EchoRequestMac => {
+                    tsig_mac(msg).is_some()
+                }
                 _ => true,
             }
     }

@@ -142,6 +142,14 @@ impl Shared {
                         d.bytes[mac.start + mac.len() / 2] ^= 0xff;
                     }
                 }
+                FaultKind::EchoRequestMac => {
+                    if let Some(echoed) = self
+                        .request_mac_of(&d.bytes)
+                        .and_then(|mac| with_mac(&d.bytes, &mac))
+                    {
+                        d.bytes = echoed;
+                    }
+                }
                 FaultKind::CloseTcpMidMessage => d.close_mid = true,
             }
         }
@@ -150,6 +158,17 @@ impl Shared {
             d.close_mid = false;
         }
         d
+    }
+
+    /// The TSIG MAC of the latest request from a client with the ID of `reply`.
+    fn request_mac_of(&self, reply: &[u8]) -> Option<Vec<u8>> {
+        let want = id(reply)?;
+        let wire = lock(&self.wire);
+        let req = wire
+            .iter()
+            .rev()
+            .find(|w| w.leg == Leg::FromClient && id(&w.bytes) == Some(want))?;
+        tsig_mac(&req.bytes).map(|r| req.bytes[r].to_vec())
     }
 
     pub(super) fn sent_to_client(&self, transport: Transport, bytes: &[u8]) {
@@ -212,4 +231,18 @@ fn xorshift(mut x: u64) -> u64 {
     x ^= x >> 7;
     x ^= x << 17;
     x
+}
+
+/// `msg` with its TSIG MAC replaced by `mac` (MAC size and RDLENGTH adjusted).
+fn with_mac(msg: &[u8], mac: &[u8]) -> Option<Vec<u8>> {
+    let rr = tsig_record(msg)?;
+    let old = tsig_mac(msg)?;
+    let mut out = msg[..old.start - 2].to_vec();
+    out.extend_from_slice(&u16::try_from(mac.len()).ok()?.to_be_bytes());
+    out.extend_from_slice(mac);
+    out.extend_from_slice(&msg[old.end..]);
+    let rdlen_at = rr.rdata.start - 2;
+    let rdlen = (rr.rdata.len() + mac.len()).checked_sub(old.len())?;
+    out[rdlen_at..rdlen_at + 2].copy_from_slice(&u16::try_from(rdlen).ok()?.to_be_bytes());
+    Some(out)
 }
