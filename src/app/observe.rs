@@ -7,8 +7,6 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::task::JoinSet;
-
 use super::NetOptions;
 use super::keys::KeyRing;
 use crate::dns::discovery::{self, ZoneInfo};
@@ -16,7 +14,7 @@ use crate::dns::transport::Endpoint;
 use crate::dns::{DnsClient, DnsError, query};
 use crate::model::{
     DesiredState, Domain, DomainProblem, Fqdn, ObservedRrset, ObservedState, ObservedZone, Problem,
-    ServerAddress, ServerTarget, Transport, ZoneTarget,
+    ServerAddress, ServerSpec, ServerTarget, Transport, ZoneTarget,
 };
 
 /// Per try, for primaries found from the SOA MNAME.
@@ -43,6 +41,7 @@ pub(crate) fn client_for(
     endpoint.tries = server.retries + 1;
     let mut c = DnsClient::new(endpoint, server.label.clone(), key);
     c.clock = opts.clock.clone();
+    c.inflight = Some(opts.caps.of(server.address, server.max_inflight));
     c
 }
 
@@ -56,64 +55,107 @@ pub async fn observe(desired: &DesiredState, keys: &KeyRing, opts: &NetOptions) 
     }
 }
 
-/// Decides zone and server for every domain and groups the domains per zone and server.
+/// What placing one domain needs, owned, so domains are placed concurrently.
+struct PlaceInput {
+    domain: Domain,
+    spec: Option<ServerSpec>,
+    key: Result<Option<Arc<crate::dns::tsig::TsigKey>>, Problem>,
+    default_retries: u32,
+}
+
+/// Decides zone and server for every domain (`opts.parallel` at once) and groups the domains
+/// per zone and server, in the order of the file.
 async fn place_all(
     desired: &DesiredState,
     keys: &KeyRing,
     opts: &NetOptions,
 ) -> (Vec<Placed>, Vec<DomainProblem>) {
+    let resolver = discovery::resolver_client(opts.resolver, opts.clock.clone())
+        .map(|mut r| {
+            // Discovery through the resolver is bounded like a server (a bound of its own).
+            r.inflight = Some(Arc::new(tokio::sync::Semaphore::new(
+                crate::model::DEFAULT_MAX_INFLIGHT as usize,
+            )));
+            r
+        })
+        .map_err(|e| e.to_string());
+    let inputs: Vec<PlaceInput> = desired
+        .domains
+        .iter()
+        .map(|domain| {
+            let spec = desired.server_of(domain);
+            let key = match desired.key_for_server(spec) {
+                None => Ok(None),
+                Some(k) => match keys.by_id(&k.id) {
+                    Some(Ok(key)) => Ok(Some(key.clone())),
+                    Some(Err(e)) => Err(Problem {
+                        message: format!("cannot load TSIG key `{}`: {e}", k.id),
+                        hint: "fix the [keys.*] table, the key file it names or the environment variable".to_string(),
+                    }),
+                    None => Ok(None),
+                },
+            };
+            PlaceInput {
+                domain: domain.clone(),
+                spec: spec.cloned(),
+                key,
+                default_retries: desired.defaults.retries,
+            }
+        })
+        .collect();
+    let total = inputs.len();
+    let results = super::in_order(
+        inputs,
+        opts.parallel,
+        |input| {
+            let (opts, resolver) = (opts.clone(), resolver.clone());
+            async move {
+                let name = input.domain.name.clone();
+                (name, place(input, &opts, resolver.as_ref()).await)
+            }
+        },
+        super::counter(&opts.progress, "finding zones", total),
+    )
+    .await;
     let mut placed: Vec<Placed> = Vec::new();
     let mut index: HashMap<(Fqdn, SocketAddr), usize> = HashMap::new();
     let mut failed = Vec::new();
-    let resolver = discovery::resolver_client(opts.resolver, opts.clock.clone());
-    for domain in &desired.domains {
-        match place(desired, keys, opts, resolver.as_ref(), domain).await {
+    for (domain, result) in results {
+        match result {
             Ok(p) => {
                 let k = (p.target.zone.clone(), p.target.server.address);
                 match index.get(&k) {
-                    Some(&i) => placed[i].domains.push(domain.clone()),
+                    Some(&i) => placed[i].domains.extend(p.domains),
                     None => {
                         index.insert(k, placed.len());
                         placed.push(p);
                     }
                 }
             }
-            Err(problem) => failed.push(DomainProblem {
-                domain: domain.name.clone(),
-                problem,
-            }),
+            Err(problem) => failed.push(DomainProblem { domain, problem }),
         }
     }
     (placed, failed)
 }
 
 async fn place(
-    desired: &DesiredState,
-    keys: &KeyRing,
+    input: PlaceInput,
     opts: &NetOptions,
-    resolver: Result<&DnsClient, &DnsError>,
-    domain: &Domain,
+    resolver: Result<&DnsClient, &String>,
 ) -> Result<Placed, Problem> {
-    let spec = desired.server_of(domain);
-    let key = match desired.key_for_server(spec) {
-        None => None,
-        Some(k) => {
-            match keys.by_id(&k.id) {
-                Some(Ok(key)) => Some(key.clone()),
-                Some(Err(e)) => {
-                    return Err(Problem {
-                    message: format!("cannot load TSIG key `{}`: {e}", k.id),
-                    hint: "fix the [keys.*] table, the key file it names or the environment variable".to_string(),
-                });
-                }
-                None => None,
-            }
-        }
-    };
-    let resolver_err = |e: &DnsError| {
+    let PlaceInput {
+        domain,
+        spec,
+        key,
+        default_retries,
+    } = input;
+    let domain = &domain;
+    let spec = spec.as_ref();
+    let key = key?;
+    let resolver_err = |e: &String| {
         Problem::from(&DnsError::Discovery {
             name: domain.name.clone(),
-            reason: e.to_string(),
+            reason: e.clone(),
         })
     };
     let problem = |e: DnsError| Problem::from(&e);
@@ -141,6 +183,7 @@ async fn place(
                 transport: spec.transport,
                 timeout_ms: spec.timeout.as_millis() as u64,
                 retries: spec.retries,
+                max_inflight: spec.max_inflight,
                 key: key.as_ref().map(|k| k.name.clone()),
             };
             (server, None)
@@ -170,7 +213,8 @@ async fn place(
                 discovered: true,
                 transport: Transport::Udp,
                 timeout_ms: DISCOVERED_TIMEOUT_MS,
-                retries: desired.defaults.retries,
+                retries: default_retries,
+                max_inflight: crate::model::DEFAULT_MAX_INFLIGHT,
                 key: key.as_ref().map(|k| k.name.clone()),
             };
             (server, Some(info))
@@ -221,32 +265,22 @@ async fn answering(ips: &[std::net::IpAddr], port: u16, zone: &Fqdn) -> SocketAd
     candidates[0]
 }
 
-/// Reads the managed RRsets of every zone from its server, `opts.concurrency` zones at once per
-/// server;
-/// results come back in the order of `placed`.
+/// Reads the managed RRsets of every zone from its server, `opts.parallel` zones at once
+/// (and each zone's reads concurrently, under its server's `max_inflight`); results come back
+/// in the order of `placed`.
 async fn read_zones(placed: Vec<Placed>, opts: &NetOptions) -> Vec<ObservedZone> {
-    let limits = super::Limits::new(opts.concurrency);
-    let mut set = JoinSet::new();
-    for (i, p) in placed.into_iter().enumerate() {
-        let limits = limits.clone();
-        set.spawn(async move {
-            let _slot = limits.slot(p.target.server.address).await;
-            (i, read_zone(p).await)
-        });
-    }
-    let mut out: Vec<(usize, ObservedZone)> = Vec::new();
-    while let Some(r) = set.join_next().await {
-        out.push(r.expect("state read task does not panic"));
-    }
-    out.sort_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, z)| z).collect()
+    let total = placed.len();
+    let progress = super::counter(&opts.progress, "reading zones", total);
+    super::in_order(placed, opts.parallel, read_zone, progress).await
 }
 
 async fn read_zone(p: Placed) -> ObservedZone {
+    let owners = p.domains.iter().map(|d| d.owner()).collect();
     let mut rrsets = Vec::new();
     let mut error = None;
-    for d in &p.domains {
-        match query::read_srv(&p.client, Some(&p.target.zone), &d.owner()).await {
+    let reads = super::reads::read_rrsets(&p.client, &p.target.zone, owners).await;
+    for (d, read) in p.domains.iter().zip(reads) {
+        match read {
             Ok(records) => rrsets.push(ObservedRrset {
                 domain: d.name.clone(),
                 records,

@@ -9,6 +9,7 @@ mod man;
 mod markdown;
 mod net;
 mod plan;
+mod progress;
 mod render;
 mod report;
 mod validate;

@@ -18,7 +18,14 @@ pub const DEFAULTS: &[&str] = &[
     "ttl", "port", "priority", "weight", "prune", "key", "retries",
 ];
 pub const KEY: &[&str] = &["name", "file", "secret_env", "algorithm"];
-pub const SERVER: &[&str] = &["address", "key", "transport", "timeout", "retries"];
+pub const SERVER: &[&str] = &[
+    "address",
+    "key",
+    "transport",
+    "timeout",
+    "retries",
+    "max_inflight",
+];
 pub const HOST: &[&str] = &["name", "port", "priority", "weight", "ttl"];
 pub const DOMAIN: &[&str] = &["name", "hosts", "zone", "server", "prune"];
 pub const DOMAIN_HOST: &[&str] = &["name", "port", "priority", "weight", "ttl"];

@@ -76,6 +76,7 @@ async fn transfer(client: &DnsClient, zone: &Fqdn) -> Result<Vec<(Fqdn, RecordTy
     };
     let addr = client.addr();
     let timeout = client.endpoint.timeout;
+    let _permit = client.permit().await;
     let io = |sent: bool| {
         move |source| {
             DnsError::Transport(TransportError::Io {

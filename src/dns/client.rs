@@ -30,6 +30,9 @@ pub struct DnsClient {
     pub label: String,
     pub key: Option<Arc<TsigKey>>,
     pub clock: Clock,
+    /// Bounds the messages in flight to this server (shared by every client of the server);
+    /// `None` = unbounded.
+    pub inflight: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl fmt::Debug for DnsClient {
@@ -70,6 +73,7 @@ impl DnsClient {
             label: label.into(),
             key,
             clock: system_clock(),
+            inflight: None,
         }
     }
 
@@ -112,6 +116,22 @@ impl DnsClient {
         let unsigned = msg
             .to_vec()
             .map_err(|e| encode(format!("cannot encode the request: {e}")))?;
+        let limit = if self.key.is_some() {
+            super::update::MAX_UPDATE_OCTETS
+        } else {
+            u16::MAX as usize
+        };
+        if unsigned.len() > limit {
+            return Err(DnsError::TooLarge {
+                what: format!(
+                    "the message to {} has {} octets, more than the {limit} that leave room for its TSIG record in 65535",
+                    self.label,
+                    unsigned.len()
+                ),
+                hint: "this is a kmsdns bug (updates are split to fit): please report it with the plan (`kmsdns plan --json`)".into(),
+            });
+        }
+        let _permit = self.permit().await;
         let (wire, request_mac) = match &self.key {
             Some(key) => {
                 let signed = tsig::sign(&unsigned, key, (self.clock)(), tsig::DEFAULT_FUDGE)
@@ -139,6 +159,20 @@ impl DnsClient {
             }
             Err(Failure::Rejected { last, .. }) => Err(last),
             Err(Failure::Transport(e)) => Err(e.into()),
+        }
+    }
+
+    /// Waits for a free slot among the messages in flight to this server (none to wait for
+    /// without a bound); the slot is free again when the permit is dropped.
+    pub async fn permit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        match &self.inflight {
+            Some(s) => Some(
+                s.clone()
+                    .acquire_owned()
+                    .await
+                    .expect("semaphore is never closed"),
+            ),
+            None => None,
         }
     }
 

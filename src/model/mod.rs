@@ -11,8 +11,8 @@ pub use desired::{
     Defaults, DesiredState, Domain, Host, KeySource, KeySpec, ServerAddress, ServerSpec,
 };
 pub use name::{
-    DEFAULT_RETRIES, Fqdn, KMS_DEFAULT_PORT, KMS_SERVICE, MAX_RETRIES, MAX_TIMEOUT, MAX_TTL,
-    NameError, parse_key_name,
+    DEFAULT_MAX_INFLIGHT, DEFAULT_RETRIES, Fqdn, KMS_DEFAULT_PORT, KMS_SERVICE, MAX_MAX_INFLIGHT,
+    MAX_RETRIES, MAX_TIMEOUT, MAX_TTL, NameError, parse_key_name,
 };
 pub use observed::{
     DomainProblem, ObservedRrset, ObservedState, ObservedZone, Problem, ServerTarget, ZoneTarget,

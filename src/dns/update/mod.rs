@@ -1,5 +1,7 @@
-//! Building and sending RFC 2136 UPDATE messages: one per zone, holding every change for the
-//! zone's `_vlmcs._tcp` RRsets.
+//! Building and sending RFC 2136 UPDATE messages for a zone's `_vlmcs._tcp` RRsets: as few
+//! messages as fit in 65535 octets with their TSIG record ([`build_updates`]), each RRset whole
+//! in one message with its prerequisite, so that each RRset changes atomically (§3.2: a message's
+//! prerequisites are checked before any of its updates, and all of it is applied or none).
 //!
 //! - Zone section (§2.3): `zone IN SOA`.
 //! - Prerequisites (§2.4) from the state just read, per RRset: "RRset exists (value
@@ -30,8 +32,127 @@ fn srv_record(owner: &Fqdn, r: &SrvRecord, ttl: u32, class: DNSClass) -> Record 
     rec
 }
 
-/// Builds the UPDATE for `zone` from the non-empty changes. Returns `None` when nothing is to
-/// be changed (no message must be sent then).
+/// Room every UPDATE leaves for the TSIG record that signing appends (RFC 8945 §4.2), so a
+/// message built to fit still fits once signed, with the largest record any key makes: the key
+/// name as owner (uncompressed, at most 255 octets), type, class, TTL and RDLENGTH (10), the
+/// algorithm name (32: `gss.microsoft.com.` is 19, `hmac-sha512.` 13), time signed and fudge
+/// (8), MAC size and MAC ([`MAX_TSIG_MAC`]), original ID, error and other length (6), other
+/// data (6: a server's clock in BADTIME). 447 octets.
+pub const TSIG_RESERVE: usize = 255 + 10 + 32 + 8 + 2 + MAX_TSIG_MAC + 6 + 6;
+
+/// The largest MAC a key of ours makes, with room to spare: hmac-sha512 is 64 octets, a
+/// GSS-TSIG Kerberos MIC (RFC 3645; AES with a 12-octet checksum plus its 16-octet token header
+/// and sequence numbers) stays under about 100.
+pub const MAX_TSIG_MAC: usize = 128;
+
+/// The most octets an UPDATE may have before it is signed: 65535 (a DNS message over TCP,
+/// RFC 1035 §4.2.2) less [`TSIG_RESERVE`].
+pub const MAX_UPDATE_OCTETS: usize = u16::MAX as usize - TSIG_RESERVE;
+
+/// One UPDATE of a zone's changes and which of them it carries.
+#[derive(Clone, Debug)]
+pub struct UpdateBatch {
+    /// The message, unsigned (its ID is set when it is sent).
+    pub message: Message,
+    /// The changes it carries: indices into the slice given to [`build_updates`].
+    pub rrsets: std::ops::Range<usize>,
+    /// Its encoded size, unsigned.
+    pub octets: usize,
+}
+
+/// Splits the changes of `zone` into as few UPDATEs as fit in [`MAX_UPDATE_OCTETS`] each, in
+/// order: every RRset's prerequisite, deletes and adds go whole into one message. Names are
+/// compressed as hickory-proto's encoder does it: only the first 120 names of a message (its
+/// guard against costly encodes), so most owner names of a large UPDATE go in whole; SRV
+/// targets are never compressed (RFC 2782, RFC 3597 §4). docs/design.md has the numbers.
+///
+/// Each message is the largest run of RRsets that fits: measured by encoding it, found by
+/// galloping from the size of the previous message and bisecting (a handful of encodes per
+/// message). `Err` names an RRset that does not fit in a message by itself.
+pub fn build_updates(zone: &Fqdn, changes: &[RrsetChange]) -> Result<Vec<UpdateBatch>, DnsError> {
+    build_updates_within(zone, changes, MAX_UPDATE_OCTETS)
+}
+
+/// [`build_updates`] with another size limit (tests use small ones).
+pub fn build_updates_within(
+    zone: &Fqdn,
+    changes: &[RrsetChange],
+    limit: usize,
+) -> Result<Vec<UpdateBatch>, DnsError> {
+    // The message with changes[start..start + n], when it has anything and fits.
+    let attempt = |start: usize, n: usize| -> Option<Option<(Message, usize)>> {
+        let msg = build_update(zone, &changes[start..start + n])?;
+        Some(match msg.to_vec() {
+            Ok(bytes) if bytes.len() <= limit => Some((msg, bytes.len())),
+            // Too large (the encoder also stops at 65535 octets).
+            _ => None,
+        })
+    };
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut guess = 64;
+    while start < changes.len() {
+        let left = changes.len() - start;
+        // Grow `good` (fits) and shrink `bad` (does not) until they meet.
+        let mut good: Option<(usize, Message, usize)> = None;
+        let mut bad = left + 1;
+        let mut n = guess.clamp(1, left);
+        loop {
+            match attempt(start, n) {
+                // Nothing but empty changes left.
+                None => return Ok(out),
+                Some(Some((msg, octets))) => {
+                    good = Some((n, msg, octets));
+                    if n == left || n + 1 == bad {
+                        break;
+                    }
+                    n = if bad <= left {
+                        (n + bad) / 2
+                    } else if n == guess {
+                        // Messages of one zone tend to hold as many RRsets as the last one.
+                        n + 1
+                    } else {
+                        (n * 2).min(left)
+                    };
+                }
+                Some(None) => {
+                    bad = n;
+                    let floor = good.as_ref().map_or(0, |g| g.0);
+                    if floor + 1 == bad {
+                        break;
+                    }
+                    n = (floor + bad) / 2;
+                }
+            }
+        }
+        let Some((n, message, octets)) = good else {
+            return Err(too_large(zone, &changes[start], limit));
+        };
+        out.push(UpdateBatch {
+            message,
+            rrsets: start..start + n,
+            octets,
+        });
+        start += n;
+        guess = n;
+    }
+    Ok(out)
+}
+
+fn too_large(zone: &Fqdn, c: &RrsetChange, limit: usize) -> DnsError {
+    let records = c.seen.len() + c.delete.len() + c.add.len();
+    DnsError::TooLarge {
+        what: format!(
+            "the change to {} in zone {zone} ({records} records with its prerequisite) does not fit in one UPDATE of {limit} octets",
+            c.owner
+        ),
+        hint: "an RRset changes atomically, in one message, so it cannot be split: give this domain fewer hosts (a KMS RRset needs a few), or change it in steps".into(),
+    }
+}
+
+/// Builds one UPDATE for `zone` from the non-empty changes. Returns `None` when nothing is to
+/// be changed (no message must be sent then). It may be too large to send: [`build_updates`]
+/// splits.
 pub fn build_update(zone: &Fqdn, changes: &[RrsetChange]) -> Option<Message> {
     let changes: Vec<&RrsetChange> = changes.iter().filter(|c| !c.is_empty()).collect();
     if changes.is_empty() {
@@ -116,7 +237,7 @@ pub async fn send_update(
     };
     let resp = match client.send(msg, Kind::Update).await {
         Ok(r) => r,
-        Err(e @ DnsError::Encode { .. }) => return Err(e),
+        Err(e @ (DnsError::Encode { .. } | DnsError::TooLarge { .. })) => return Err(e),
         Err(DnsError::Transport(t)) if !t.may_have_been_processed() => {
             return Err(DnsError::Transport(t));
         }
@@ -205,61 +326,4 @@ fn is_server_verdict(e: &DnsError) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rec(t: &str, ttl: u32) -> SrvRecord {
-        SrvRecord::test(t, 0, ttl)
-    }
-
-    #[test]
-    fn prerequisites_and_order() {
-        let zone = Fqdn::parse_domain("example.com").unwrap();
-        let a = Fqdn::parse_domain("a.example.com").unwrap().kms_owner();
-        let b = Fqdn::parse_domain("b.example.com").unwrap().kms_owner();
-        let changes = vec![
-            RrsetChange {
-                owner: a.clone(),
-                seen: vec![],
-                delete: vec![],
-                add: vec![rec("kms1.example.com", 300)],
-            },
-            RrsetChange {
-                owner: b.clone(),
-                seen: vec![rec("old.example.com", 60)],
-                delete: vec![rec("old.example.com", 60)],
-                add: vec![rec("kms1.example.com", 300)],
-            },
-        ];
-        let msg = build_update(&zone, &changes).unwrap();
-        assert_eq!(msg.queries.len(), 1);
-        assert_eq!(msg.answers.len(), 2);
-        assert_eq!(msg.answers[0].dns_class, DNSClass::NONE);
-        assert_eq!(msg.answers[1].dns_class, DNSClass::IN);
-        assert_eq!(msg.answers[1].ttl, 0);
-        assert_eq!(msg.authorities.len(), 3);
-        assert_eq!(
-            msg.authorities[0].dns_class,
-            DNSClass::NONE,
-            "deletes come first"
-        );
-        assert_eq!(msg.authorities[1].dns_class, DNSClass::IN);
-        // It encodes.
-        let bytes = msg.to_vec().unwrap();
-        let back = Message::from_vec(&bytes).unwrap();
-        assert_eq!(back.authorities.len(), 3);
-    }
-
-    #[test]
-    fn nothing_to_send() {
-        let zone = Fqdn::parse_domain("example.com").unwrap();
-        let owner = zone.kms_owner();
-        let c = RrsetChange {
-            owner,
-            seen: vec![rec("kms1.example.com", 1)],
-            delete: vec![],
-            add: vec![],
-        };
-        assert!(build_update(&zone, &[c]).is_none());
-    }
-}
+mod tests;

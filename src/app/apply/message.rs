@@ -1,0 +1,259 @@
+//! Sending one UPDATE of a zone and settling its outcome, per RRset it carries.
+//!
+//! A reply that checks out decides for the whole message (RFC 2136 §3: all of it or none).
+//! Without one (lost, truncated, unverifiable), the RRsets it carries are read again over TCP,
+//! signed, concurrently, and each is judged by [`RrsetChange::judge`]: the desired state for
+//! all means applied (with a note on what happened to the reply); the state read before for all
+//! means not applied, and the message is sent once more over TCP (its prerequisites make that
+//! safe); anything else means another writer changed some records: each RRset is then reported
+//! as it reads (holds what was wanted, as before, or unknown).
+
+use hickory_proto::op::Message;
+
+use crate::dns::update::{self, UpdateReply};
+use crate::dns::{DnsClient, DnsError};
+use crate::model::{Fqdn, Judgement, Problem, RrsetChange, SrvRecord};
+
+/// What one RRset of a message is known to be after sending it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Verdict {
+    /// Holds what the change wanted (the server said so, or a read shows it).
+    Applied,
+    /// Did not change: the server said so, a read shows the state before, or it was never sent.
+    NotApplied,
+    /// Whether the change went in is unknown (unreadable, or another writer changed it).
+    Unknown,
+}
+
+/// The outcome of one message.
+pub(super) enum Sent {
+    /// It went in; `notes` say what happened to a reply that could not be trusted.
+    Applied { notes: Vec<String> },
+    /// It did not, or not for sure: why, and each RRset's verdict (in the message's order).
+    Failed {
+        problem: Problem,
+        verdicts: Vec<Verdict>,
+    },
+}
+
+/// Sends `msg`, which carries `changes`, settling an uncertain outcome by reading them back.
+pub(super) async fn send(
+    client: &DnsClient,
+    tcp: &DnsClient,
+    zone: &Fqdn,
+    msg: Message,
+    changes: &[RrsetChange],
+) -> Sent {
+    let all = |verdict| vec![verdict; changes.len()];
+    let mut notes = Vec::new();
+    let mut reply = update::send_update(client, zone, msg.clone()).await;
+    let mut resent = false;
+    loop {
+        let uncertain = match reply {
+            Err(e) => {
+                return Sent::Failed {
+                    problem: Problem {
+                        message: format!("{e}; the update was not sent"),
+                        hint: e.hint(),
+                    },
+                    verdicts: all(Verdict::NotApplied),
+                };
+            }
+            Ok(UpdateReply::Applied(receipt)) => {
+                if !receipt.ignored.is_empty() {
+                    notes.push(format!(
+                        "the server's verified reply says applied{}; this may mean tampering on the path",
+                        update::ignored_note(&receipt.ignored)
+                    ));
+                }
+                return Sent::Applied { notes };
+            }
+            Ok(UpdateReply::NotApplied(e)) => {
+                return Sent::Failed {
+                    problem: Problem::from(&e),
+                    verdicts: all(Verdict::NotApplied),
+                };
+            }
+            Ok(UpdateReply::Uncertain(u)) => u,
+        };
+        tracing::warn!(zone = %zone, "{}; reading the records back to settle the outcome", uncertain.what);
+        let (settled, verdicts) = settle(tcp, zone, changes).await;
+        match settled {
+            Settled::Desired => {
+                notes.push(format!(
+                    "{}; the records read back over TCP show the update went in",
+                    uncertain.what
+                ));
+                return Sent::Applied { notes };
+            }
+            Settled::Before if !resent => {
+                notes.push(format!(
+                    "{}; the records read back over TCP were unchanged, so the update was sent again over TCP",
+                    uncertain.what
+                ));
+                resent = true;
+                reply = update::send_update(tcp, zone, msg.clone()).await;
+            }
+            Settled::Before => {
+                return Sent::Failed {
+                    problem: Problem {
+                        message: format!(
+                            "{}; the records read back over TCP are as they were before: the update was not applied",
+                            uncertain.what
+                        ),
+                        hint: uncertain.error.hint(),
+                    },
+                    verdicts,
+                };
+            }
+            Settled::Other(rrsets) => {
+                return Sent::Failed {
+                    problem: Problem {
+                        message: format!(
+                            "{}; the records read back over TCP are neither the state planned from nor the desired one: another writer changed them. {}",
+                            uncertain.what,
+                            rrsets.join("; ")
+                        ),
+                        hint: "run `kmsdns plan` to see the current state, find the other writer, then apply".into(),
+                    },
+                    verdicts,
+                };
+            }
+            Settled::Unreadable(e) => {
+                return Sent::Failed {
+                    problem: Problem {
+                        message: format!(
+                            "{}; reading the records back failed too ({e}): whether the update went in is unknown",
+                            uncertain.what
+                        ),
+                        hint: format!("{} Then run `kmsdns plan` to see what is there.", e.hint()),
+                    },
+                    verdicts,
+                };
+            }
+        }
+    }
+}
+
+/// What a fresh read says about an update whose reply could not be trusted.
+enum Settled {
+    /// Every touched RRset holds what the update intended.
+    Desired,
+    /// Every touched RRset is as it was read before the update.
+    Before,
+    /// Something else: one line per RRset that is neither.
+    Other(Vec<String>),
+    Unreadable(DnsError),
+}
+
+/// Reads every RRset of `changes` (concurrently) and judges each.
+async fn settle(tcp: &DnsClient, zone: &Fqdn, changes: &[RrsetChange]) -> (Settled, Vec<Verdict>) {
+    let owners = changes.iter().map(|c| c.owner.clone()).collect();
+    let reads = super::super::reads::read_rrsets(tcp, zone, owners).await;
+    let (mut desired, mut before) = (true, true);
+    let mut other = Vec::new();
+    let mut verdicts = Vec::with_capacity(changes.len());
+    let mut unreadable = None;
+    for (c, read) in changes.iter().zip(reads) {
+        let got = match read {
+            Ok(g) => g,
+            Err(e) => {
+                verdicts.push(Verdict::Unknown);
+                unreadable.get_or_insert(e);
+                continue;
+            }
+        };
+        let j = c.judge(&got);
+        desired &= j.applied;
+        before &= j.before;
+        verdicts.push(if j.applied {
+            Verdict::Applied
+        } else if j.before {
+            Verdict::NotApplied
+        } else {
+            Verdict::Unknown
+        });
+        if !j.applied && !j.before {
+            other.push(format!(
+                "{}: planned from [{}], wanted [{}], now [{}]",
+                c.owner,
+                list(&c.seen),
+                list(&c.expected_after()),
+                list(&got)
+            ));
+        }
+    }
+    let settled = if let Some(e) = unreadable {
+        Settled::Unreadable(e)
+    } else if desired {
+        Settled::Desired
+    } else if before {
+        Settled::Before
+    } else if other.is_empty() {
+        // Some RRsets already desired, others untouched: an atomic update cannot do that.
+        Settled::Other(vec![
+            "some RRsets hold the new records and others the old ones".to_string(),
+        ])
+    } else {
+        Settled::Other(other)
+    };
+    (settled, verdicts)
+}
+
+fn list(v: &[SrvRecord]) -> String {
+    if v.is_empty() {
+        "nothing".to_string()
+    } else {
+        v.iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// What the RRset read back lacks and has too many of, compared with what was intended.
+pub(super) fn difference(j: &Judgement, c: &RrsetChange) -> String {
+    let list = |v: &[SrvRecord]| {
+        v.iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut parts = Vec::new();
+    if !j.missing.is_empty() {
+        parts.push(format!("missing: {}", list(&j.missing)));
+    }
+    if !j.unexpected.is_empty() {
+        parts.push(format!("unexpected: {}", list(&j.unexpected)));
+    }
+    if parts.is_empty() {
+        parts.push(format!("not with the TTL sent: {}", list(&c.add)));
+    }
+    parts.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(target: &str, ttl: u32) -> SrvRecord {
+        SrvRecord::test(target, 0, ttl)
+    }
+
+    #[test]
+    fn a_read_back_difference_names_the_records() {
+        let c = RrsetChange {
+            owner: Fqdn::parse_domain("corp.example.com").unwrap().kms_owner(),
+            seen: vec![],
+            delete: vec![],
+            add: vec![r("kms1.example.com", 3600), r("kms2.example.com", 3600)],
+        };
+        let got = vec![r("kms1.example.com", 3600), r("old.example.com", 3600)];
+        let j = c.judge(&got);
+        assert!(!j.applied);
+        assert_eq!(
+            difference(&j, &c),
+            "missing: 3600 IN SRV 0 0 1688 kms2.example.com.; unexpected: 3600 IN SRV 0 0 1688 old.example.com."
+        );
+    }
+}
