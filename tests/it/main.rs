@@ -24,6 +24,7 @@ mod render;
 mod render_roundtrip;
 mod render_servers;
 mod saved_plans;
+mod scale;
 mod systemd_units;
 mod tsig;
 mod tsig_oracle;
