@@ -106,16 +106,42 @@ impl DnsClient {
     /// try's time lasts, and reported (e.g. `Tsig { Unsigned }`) only when no good reply came.
     /// A server's TSIG verdict (BADSIG, BADKEY, BADTIME: RFC 8945 §5.3.2) ends the exchange as
     /// `Tsig { ServerError }`.
-    pub async fn send(&self, mut msg: Message, kind: Kind) -> Result<Response, DnsError> {
-        msg.metadata.id = random_id();
-        let id = msg.metadata.id;
+    pub async fn send(&self, msg: Message, kind: Kind) -> Result<Response, DnsError> {
+        let unsigned = msg.to_vec().map_err(|e| DnsError::Encode {
+            server: self.label.clone(),
+            reason: format!("cannot encode the request: {e}"),
+        })?;
+        // hickory-proto drops the records beyond 65535 octets and sets TC: never send that.
+        if unsigned.len() >= 3 && unsigned[2] & 0x02 != 0 && !msg.metadata.truncation {
+            return Err(DnsError::TooLarge {
+                what: format!(
+                    "the message to {} does not fit in 65535 octets",
+                    self.label
+                ),
+                hint: "this is a kmsdns bug (updates are split to fit): please report it with the plan (`kmsdns plan --json`)".into(),
+            });
+        }
+        self.send_encoded(msg, unsigned, kind).await
+    }
+
+    /// [`DnsClient::send`] for a request already encoded: `unsigned` is the wire form of `msg`
+    /// (its ID is replaced in both).
+    pub async fn send_encoded(
+        &self,
+        mut msg: Message,
+        mut unsigned: Vec<u8>,
+        kind: Kind,
+    ) -> Result<Response, DnsError> {
         let encode = |reason: String| DnsError::Encode {
             server: self.label.clone(),
             reason,
         };
-        let unsigned = msg
-            .to_vec()
-            .map_err(|e| encode(format!("cannot encode the request: {e}")))?;
+        if unsigned.len() < 12 {
+            return Err(encode("the request is shorter than a DNS header".into()));
+        }
+        msg.metadata.id = random_id();
+        let id = msg.metadata.id;
+        unsigned[..2].copy_from_slice(&id.to_be_bytes());
         let limit = if self.key.is_some() {
             super::update::MAX_UPDATE_OCTETS
         } else {

@@ -8,9 +8,7 @@
 //! safe); anything else means another writer changed some records: each RRset is then reported
 //! as it reads (holds what was wanted, as before, or unknown).
 
-use hickory_proto::op::Message;
-
-use crate::dns::update::{self, UpdateReply};
+use crate::dns::update::{self, UpdateBatch, UpdateReply};
 use crate::dns::{DnsClient, DnsError};
 use crate::model::{Fqdn, Judgement, Problem, RrsetChange, SrvRecord};
 
@@ -36,17 +34,17 @@ pub(super) enum Sent {
     },
 }
 
-/// Sends `msg`, which carries `changes`, settling an uncertain outcome by reading them back.
+/// Sends `batch`, which carries `changes`, settling an uncertain outcome by reading them back.
 pub(super) async fn send(
     client: &DnsClient,
     tcp: &DnsClient,
     zone: &Fqdn,
-    msg: Message,
+    batch: &UpdateBatch,
     changes: &[RrsetChange],
 ) -> Sent {
     let all = |verdict| vec![verdict; changes.len()];
     let mut notes = Vec::new();
-    let mut reply = update::send_update(client, zone, msg.clone()).await;
+    let mut reply = update::send_batch(client, zone, batch).await;
     let mut resent = false;
     loop {
         let uncertain = match reply {
@@ -92,7 +90,7 @@ pub(super) async fn send(
                     uncertain.what
                 ));
                 resent = true;
-                reply = update::send_update(tcp, zone, msg.clone()).await;
+                reply = update::send_batch(tcp, zone, batch).await;
             }
             Settled::Before => {
                 return Sent::Failed {

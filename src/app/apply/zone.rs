@@ -62,7 +62,7 @@ pub(super) async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>
                 )
             }
         };
-        match message::send(&client, &tcp, zone, batch.message.clone(), carried).await {
+        match message::send(&client, &tcp, zone, batch, carried).await {
             Sent::Applied { notes: n } => {
                 verdicts[batch.rrsets.clone()].fill(Verdict::Applied);
                 messages_in += 1;

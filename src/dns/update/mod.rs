@@ -22,6 +22,8 @@ use super::query::name_of;
 use super::transport::{Kind, Proto, TransportError};
 use crate::model::{Fqdn, RrsetChange, SrvRecord};
 
+mod wire;
+
 fn srv_record(owner: &Fqdn, r: &SrvRecord, ttl: u32, class: DNSClass) -> Record {
     let mut rec = Record::from_rdata(
         name_of(owner),
@@ -52,8 +54,10 @@ pub const MAX_UPDATE_OCTETS: usize = u16::MAX as usize - TSIG_RESERVE;
 /// One UPDATE of a zone's changes and which of them it carries.
 #[derive(Clone, Debug)]
 pub struct UpdateBatch {
-    /// The message, unsigned (its ID is set when it is sent).
+    /// The message decoded (for matching the reply).
     pub message: Message,
+    /// The message as sent, unsigned (its ID is set when it is sent).
+    pub wire: Vec<u8>,
     /// The changes it carries: indices into the slice given to [`build_updates`].
     pub rrsets: std::ops::Range<usize>,
     /// Its encoded size, unsigned.
@@ -61,14 +65,10 @@ pub struct UpdateBatch {
 }
 
 /// Splits the changes of `zone` into as few UPDATEs as fit in [`MAX_UPDATE_OCTETS`] each, in
-/// order: every RRset's prerequisite, deletes and adds go whole into one message. Names are
-/// compressed as hickory-proto's encoder does it: only the first 120 names of a message (its
-/// guard against costly encodes), so most owner names of a large UPDATE go in whole; SRV
-/// targets are never compressed (RFC 2782, RFC 3597 §4). docs/design.md has the numbers.
-///
-/// Each message is the largest run of RRsets that fits: measured by encoding it, found by
-/// galloping from the size of the previous message and bisecting (a handful of encodes per
-/// message). `Err` names an RRset that does not fit in a message by itself.
+/// order: every RRset's prerequisite, deletes and adds go whole into one message, and each
+/// message takes the longest run of RRsets that fits. Owner names are compressed ([`wire`]);
+/// SRV targets are not (RFC 2782, RFC 3597 §4). docs/design.md has the numbers. `Err` names an
+/// RRset that does not fit in a message by itself.
 pub fn build_updates(zone: &Fqdn, changes: &[RrsetChange]) -> Result<Vec<UpdateBatch>, DnsError> {
     build_updates_within(zone, changes, MAX_UPDATE_OCTETS)
 }
@@ -79,64 +79,51 @@ pub fn build_updates_within(
     changes: &[RrsetChange],
     limit: usize,
 ) -> Result<Vec<UpdateBatch>, DnsError> {
-    // The message with changes[start..start + n], when it has anything and fits.
-    let attempt = |start: usize, n: usize| -> Option<Option<(Message, usize)>> {
-        let msg = build_update(zone, &changes[start..start + n])?;
-        Some(match msg.to_vec() {
-            Ok(bytes) if bytes.len() <= limit => Some((msg, bytes.len())),
-            // Too large (the encoder also stops at 65535 octets).
-            _ => None,
-        })
-    };
     let mut out = Vec::new();
+    let mut packer = wire::Packer::new(zone);
     let mut start = 0;
-    let mut guess = 64;
-    while start < changes.len() {
-        let left = changes.len() - start;
-        // Grow `good` (fits) and shrink `bad` (does not) until they meet.
-        let mut good: Option<(usize, Message, usize)> = None;
-        let mut bad = left + 1;
-        let mut n = guess.clamp(1, left);
-        loop {
-            match attempt(start, n) {
-                // Nothing but empty changes left.
-                None => return Ok(out),
-                Some(Some((msg, octets))) => {
-                    good = Some((n, msg, octets));
-                    if n == left || n + 1 == bad {
-                        break;
-                    }
-                    n = if bad <= left {
-                        (n + bad) / 2
-                    } else if n == guess {
-                        // Messages of one zone tend to hold as many RRsets as the last one.
-                        n + 1
-                    } else {
-                        (n * 2).min(left)
-                    };
-                }
-                Some(None) => {
-                    bad = n;
-                    let floor = good.as_ref().map_or(0, |g| g.0);
-                    if floor + 1 == bad {
-                        break;
-                    }
-                    n = (floor + bad) / 2;
-                }
-            }
+    for (i, c) in changes.iter().enumerate() {
+        if c.is_empty() {
+            continue;
         }
-        let Some((n, message, octets)) = good else {
-            return Err(too_large(zone, &changes[start], limit));
-        };
-        out.push(UpdateBatch {
-            message,
-            rrsets: start..start + n,
-            octets,
-        });
-        start += n;
-        guess = n;
+        let mark = packer.mark();
+        packer.push(c);
+        if packer.len() <= limit {
+            continue;
+        }
+        packer.rollback(mark);
+        if packer.rrsets() == 0 {
+            return Err(too_large(zone, c, limit));
+        }
+        out.push(batch(&packer, start..i)?);
+        packer = wire::Packer::new(zone);
+        start = i;
+        packer.push(c);
+        if packer.len() > limit {
+            return Err(too_large(zone, c, limit));
+        }
+    }
+    if packer.rrsets() > 0 {
+        out.push(batch(&packer, start..changes.len())?);
     }
     Ok(out)
+}
+
+fn batch(
+    packer: &wire::Packer<'_>,
+    rrsets: std::ops::Range<usize>,
+) -> Result<UpdateBatch, DnsError> {
+    let wire = packer.finish();
+    let message = Message::from_vec(&wire).map_err(|e| DnsError::Encode {
+        server: "(none yet)".into(),
+        reason: format!("the UPDATE built does not decode: {e}; this is a kmsdns bug"),
+    })?;
+    Ok(UpdateBatch {
+        message,
+        octets: wire.len(),
+        wire,
+        rrsets,
+    })
 }
 
 fn too_large(zone: &Fqdn, c: &RrsetChange, limit: usize) -> DnsError {
@@ -228,6 +215,28 @@ pub async fn send_update(
     zone: &Fqdn,
     msg: Message,
 ) -> Result<UpdateReply, DnsError> {
+    let wire = msg.to_vec().map_err(|e| DnsError::Encode {
+        server: client.label.clone(),
+        reason: format!("cannot encode the request: {e}"),
+    })?;
+    send_encoded(client, zone, msg, wire).await
+}
+
+/// [`send_update`] for one message of [`build_updates`], sent as built.
+pub async fn send_batch(
+    client: &DnsClient,
+    zone: &Fqdn,
+    batch: &UpdateBatch,
+) -> Result<UpdateReply, DnsError> {
+    send_encoded(client, zone, batch.message.clone(), batch.wire.clone()).await
+}
+
+async fn send_encoded(
+    client: &DnsClient,
+    zone: &Fqdn,
+    msg: Message,
+    wire: Vec<u8>,
+) -> Result<UpdateReply, DnsError> {
     let uncertain = |what: String, tampering: bool, error: DnsError| {
         Ok(UpdateReply::Uncertain(Uncertain {
             what,
@@ -235,7 +244,7 @@ pub async fn send_update(
             error,
         }))
     };
-    let resp = match client.send(msg, Kind::Update).await {
+    let resp = match client.send_encoded(msg, wire, Kind::Update).await {
         Ok(r) => r,
         Err(e @ (DnsError::Encode { .. } | DnsError::TooLarge { .. })) => return Err(e),
         Err(DnsError::Transport(t)) if !t.may_have_been_processed() => {
