@@ -181,3 +181,52 @@ pub fn write_file(path: &Path, text: &[u8], secret: bool) -> std::io::Result<()>
     }
     file.write_all(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Results come back in the order of the items, never more than `window` run at once, and
+    /// every client of one server shares its one bound.
+    #[test]
+    fn in_order_keeps_order_and_window_and_caps_are_shared() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let mut seen = 0;
+        let out = rt.block_on(in_order(
+            (0..50u64).collect(),
+            3,
+            |i| {
+                let (now, most) = (now.clone(), most.clone());
+                async move {
+                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(n, Ordering::SeqCst);
+                    // Later items finish first.
+                    tokio::time::sleep(std::time::Duration::from_millis(50 - i)).await;
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    i * 2
+                }
+            },
+            |_| seen += 1,
+        ));
+        assert_eq!(out, (0..50u64).map(|i| i * 2).collect::<Vec<_>>());
+        assert_eq!(most.load(Ordering::SeqCst), 3);
+        assert_eq!(seen, 50);
+        let caps = ServerCaps::default();
+        let addr: SocketAddr = "192.0.2.53:53".parse().unwrap();
+        let a = caps.of(addr, 4);
+        let b = caps.of(addr, 100);
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(b.available_permits(), 4);
+        assert_eq!(
+            caps.of("192.0.2.54:53".parse().unwrap(), 0)
+                .available_permits(),
+            1
+        );
+    }
+}

@@ -1,4 +1,4 @@
-//! `kmsdns apply`: plan, confirm, send one signed UPDATE per zone, verify, summarise.
+//! `kmsdns apply`: plan, confirm, send signed UPDATEs (one per zone, more when they do not fit in one), verify, summarise.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
