@@ -1,12 +1,25 @@
-//! Reading many `_vlmcs._tcp` SRV RRsets of one zone from its server: one signed query per
-//! owner, many in flight at once. The server's `max_inflight` bound (in the client) decides how
-//! many messages are really on the wire; [`WINDOW`] only bounds the tasks waiting for it.
+//! Reading many `_vlmcs._tcp` SRV RRsets of one zone from its server (plan, settling an
+//! uncertain UPDATE, the read-back after apply), always signed when the zone has a key:
+//!
+//! - a zone with at least [`AXFR_MIN`] owners to read is transferred whole by one signed AXFR
+//!   (one TCP stream instead of a query per owner); when the server refuses the transfer (or
+//!   anything else goes wrong but a timeout) the owners are queried instead, and when a managed
+//!   owner is a CNAME too, so that the query reports it;
+//! - otherwise one query per owner, many in flight at once: the server's `max_inflight` bound
+//!   (in the client) decides how many messages are really on the wire; [`WINDOW`] only bounds
+//!   the tasks waiting for it.
+//!
+//! A transfer that times out is not followed by queries: a dead server costs one exchange.
 
-use crate::dns::{DnsClient, DnsError, query};
+use crate::dns::transport::TransportError;
+use crate::dns::{DnsClient, DnsError, axfr, query};
 use crate::model::{Fqdn, SrvRecord};
 
 /// Reads started at once per zone (each then waits for a slot of its server's bound).
 const WINDOW: usize = 256;
+
+/// Zones with at least this many owners to read are read by AXFR first.
+pub(crate) const AXFR_MIN: usize = 64;
 
 /// The SRV RRset at each owner, in the order of `owners`.
 pub(crate) async fn read_rrsets(
@@ -14,6 +27,41 @@ pub(crate) async fn read_rrsets(
     zone: &Fqdn,
     owners: Vec<Fqdn>,
 ) -> Vec<Result<Vec<SrvRecord>, DnsError>> {
+    if owners.len() >= AXFR_MIN {
+        match axfr::srv_rrsets(client, zone).await {
+            Ok((srv, cnames)) if !owners.iter().any(|o| cnames.contains(o)) => {
+                tracing::debug!(zone = %zone, owners = owners.len(), "read by AXFR");
+                return owners
+                    .iter()
+                    .map(|o| Ok(srv.get(o).cloned().unwrap_or_default()))
+                    .collect();
+            }
+            Ok(_) => {
+                tracing::debug!(zone = %zone, "a managed owner is a CNAME; querying each owner")
+            }
+            Err(DnsError::Transport(TransportError::Timeout {
+                server,
+                proto,
+                tries,
+                timeout,
+            })) => {
+                return owners
+                    .iter()
+                    .map(|_| {
+                        Err(DnsError::Transport(TransportError::Timeout {
+                            server,
+                            proto,
+                            tries,
+                            timeout,
+                        }))
+                    })
+                    .collect();
+            }
+            Err(e) => {
+                tracing::debug!(zone = %zone, error = %e, "no zone transfer; querying each owner")
+            }
+        }
+    }
     super::in_order(
         owners,
         WINDOW,

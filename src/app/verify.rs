@@ -24,12 +24,16 @@ pub async fn verify(
     opts: &VerifyOptions,
     progress: Option<super::Progress>,
 ) -> VerifyReport {
-    let resolver = DnsClient::unsigned(
+    let mut resolver = DnsClient::unsigned(
         opts.resolver,
         format!("resolver {}", opts.resolver),
         Duration::from_secs(2),
         2,
     );
+    // Domains are checked `parallel` at once; the resolver gets a server's default bound.
+    resolver.inflight = Some(std::sync::Arc::new(tokio::sync::Semaphore::new(
+        crate::model::DEFAULT_MAX_INFLIGHT as usize,
+    )));
     let reports = super::in_order(
         domains.to_vec(),
         opts.parallel,
