@@ -113,6 +113,44 @@ impl ServerCaps {
     }
 }
 
+/// Like [`in_order`] for work that can fail: the first error ends it, and the work still
+/// running is dropped (a dead server then costs one exchange, not one per item).
+pub(crate) async fn try_in_order<T, R, E, F, Fut>(
+    items: Vec<T>,
+    window: usize,
+    work: F,
+) -> Result<Vec<R>, E>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+    E: Send + 'static,
+    F: Fn(T) -> Fut,
+    Fut: std::future::Future<Output = Result<R, E>> + Send + 'static,
+{
+    let n = items.len();
+    let mut set = tokio::task::JoinSet::new();
+    let mut out: Vec<Option<R>> = (0..n).map(|_| None).collect();
+    let mut items = items.into_iter().enumerate();
+    loop {
+        while set.len() < window.max(1) {
+            let Some((i, item)) = items.next() else { break };
+            let fut = work(item);
+            set.spawn(async move { (i, fut.await) });
+        }
+        match set.join_next().await {
+            Some(r) => {
+                let (i, value) = r.expect("a task does not panic");
+                out[i] = Some(value?);
+            }
+            None => break,
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|r| r.expect("every task ran"))
+        .collect())
+}
+
 /// Runs `work` on every item, at most `window` at once, and returns the results in the order
 /// of `items`; `on_done` sees each result as it comes. Every task runs on the process's one
 /// runtime.

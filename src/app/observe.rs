@@ -276,22 +276,20 @@ async fn read_zones(placed: Vec<Placed>, opts: &NetOptions) -> Vec<ObservedZone>
 
 async fn read_zone(p: Placed) -> ObservedZone {
     let owners = p.domains.iter().map(|d| d.owner()).collect();
-    let mut rrsets = Vec::new();
-    let mut error = None;
-    let reads = super::reads::read_rrsets(&p.client, &p.target.zone, owners).await;
-    for (d, read) in p.domains.iter().zip(reads) {
-        match read {
-            Ok(records) => rrsets.push(ObservedRrset {
-                domain: d.name.clone(),
-                records,
-            }),
-            Err(e) => {
-                error = Some(Problem::from(&e));
-                rrsets.clear();
-                break;
-            }
-        }
-    }
+    let (rrsets, error) = match super::reads::read_rrsets(&p.client, &p.target.zone, owners).await {
+        Ok(reads) => (
+            p.domains
+                .iter()
+                .zip(reads)
+                .map(|(d, records)| ObservedRrset {
+                    domain: d.name.clone(),
+                    records,
+                })
+                .collect(),
+            None,
+        ),
+        Err(e) => (Vec::new(), Some(Problem::from(&e))),
+    };
     ObservedZone {
         domains: p.domains.iter().map(|d| d.name.clone()).collect(),
         target: p.target,

@@ -9,7 +9,8 @@
 //!   (in the client) decides how many messages are really on the wire; [`WINDOW`] only bounds
 //!   the tasks waiting for it.
 //!
-//! A transfer that times out is not followed by queries: a dead server costs one exchange.
+//! The first read that fails ends them all, and a transfer that times out is not followed by
+//! queries: a dead server costs one exchange.
 
 use crate::dns::transport::TransportError;
 use crate::dns::{DnsClient, DnsError, axfr, query};
@@ -21,55 +22,33 @@ const WINDOW: usize = 256;
 /// Zones with at least this many owners to read are read by AXFR first.
 pub(crate) const AXFR_MIN: usize = 64;
 
-/// The SRV RRset at each owner, in the order of `owners`.
+/// The SRV RRset at each owner, in the order of `owners`; the first error ends the reads.
 pub(crate) async fn read_rrsets(
     client: &DnsClient,
     zone: &Fqdn,
     owners: Vec<Fqdn>,
-) -> Vec<Result<Vec<SrvRecord>, DnsError>> {
+) -> Result<Vec<Vec<SrvRecord>>, DnsError> {
     if owners.len() >= AXFR_MIN {
         match axfr::srv_rrsets(client, zone).await {
             Ok((srv, cnames)) if !owners.iter().any(|o| cnames.contains(o)) => {
                 tracing::debug!(zone = %zone, owners = owners.len(), "read by AXFR");
-                return owners
+                return Ok(owners
                     .iter()
-                    .map(|o| Ok(srv.get(o).cloned().unwrap_or_default()))
-                    .collect();
+                    .map(|o| srv.get(o).cloned().unwrap_or_default())
+                    .collect());
             }
             Ok(_) => {
                 tracing::debug!(zone = %zone, "a managed owner is a CNAME; querying each owner")
             }
-            Err(DnsError::Transport(TransportError::Timeout {
-                server,
-                proto,
-                tries,
-                timeout,
-            })) => {
-                return owners
-                    .iter()
-                    .map(|_| {
-                        Err(DnsError::Transport(TransportError::Timeout {
-                            server,
-                            proto,
-                            tries,
-                            timeout,
-                        }))
-                    })
-                    .collect();
-            }
+            Err(e @ DnsError::Transport(TransportError::Timeout { .. })) => return Err(e),
             Err(e) => {
                 tracing::debug!(zone = %zone, error = %e, "no zone transfer; querying each owner")
             }
         }
     }
-    super::in_order(
-        owners,
-        WINDOW,
-        |owner| {
-            let (client, zone) = (client.clone(), zone.clone());
-            async move { query::read_srv(&client, Some(&zone), &owner).await }
-        },
-        |_| {},
-    )
+    super::try_in_order(owners, WINDOW, |owner| {
+        let (client, zone) = (client.clone(), zone.clone());
+        async move { query::read_srv(&client, Some(&zone), &owner).await }
+    })
     .await
 }

@@ -147,20 +147,19 @@ enum Settled {
 /// Reads every RRset of `changes` (concurrently) and judges each.
 async fn settle(tcp: &DnsClient, zone: &Fqdn, changes: &[RrsetChange]) -> (Settled, Vec<Verdict>) {
     let owners = changes.iter().map(|c| c.owner.clone()).collect();
-    let reads = super::super::reads::read_rrsets(tcp, zone, owners).await;
+    let reads = match super::super::reads::read_rrsets(tcp, zone, owners).await {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                Settled::Unreadable(e),
+                vec![Verdict::Unknown; changes.len()],
+            );
+        }
+    };
     let (mut desired, mut before) = (true, true);
     let mut other = Vec::new();
     let mut verdicts = Vec::with_capacity(changes.len());
-    let mut unreadable = None;
-    for (c, read) in changes.iter().zip(reads) {
-        let got = match read {
-            Ok(g) => g,
-            Err(e) => {
-                verdicts.push(Verdict::Unknown);
-                unreadable.get_or_insert(e);
-                continue;
-            }
-        };
+    for (c, got) in changes.iter().zip(reads) {
         let j = c.judge(&got);
         desired &= j.applied;
         before &= j.before;
@@ -181,9 +180,7 @@ async fn settle(tcp: &DnsClient, zone: &Fqdn, changes: &[RrsetChange]) -> (Settl
             ));
         }
     }
-    let settled = if let Some(e) = unreadable {
-        Settled::Unreadable(e)
-    } else if desired {
+    let settled = if desired {
         Settled::Desired
     } else if before {
         Settled::Before

@@ -93,24 +93,22 @@ pub(super) async fn apply_zone(zp: &ZonePlan, client: Result<DnsClient, Problem>
         .filter(|&i| verdicts[i] == Verdict::Applied)
         .collect();
     let owners = went_in.iter().map(|&i| changes[i].owner.clone()).collect();
-    let reads = super::super::reads::read_rrsets(&tcp, zone, owners).await;
-    let mut skipped = Vec::new();
-    for (&i, read) in went_in.iter().zip(reads) {
-        let c = &changes[i];
-        let got = match read {
-            Ok(got) => got,
-            Err(e) => {
+    let reads = match super::super::reads::read_rrsets(&tcp, zone, owners).await {
+        Ok(r) => r,
+        Err(e) => {
+            for &i in &went_in {
                 verdicts[i] = Verdict::Unknown;
-                failure.get_or_insert(Problem {
-                    message: format!(
-                        "the update was accepted, but reading {} back failed: {e}",
-                        c.owner
-                    ),
-                    hint: e.hint(),
-                });
-                continue;
             }
-        };
+            failure.get_or_insert(Problem {
+                message: format!("the update was accepted, but reading it back failed: {e}"),
+                hint: e.hint(),
+            });
+            Vec::new()
+        }
+    };
+    let mut skipped = Vec::new();
+    for (&i, got) in went_in.iter().zip(reads) {
+        let c = &changes[i];
         let j = c.judge(&got);
         if !j.applied {
             verdicts[i] = Verdict::NotApplied;
