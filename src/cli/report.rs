@@ -217,9 +217,15 @@ pub fn write_apply_summary(
                 let serial = serial
                     .map(|s| format!("; zone serial now {s} (read back)"))
                     .unwrap_or_default();
+                // Nothing went in for sure: the zone failed, like a zone sent in one message.
+                let what = if rrsets.applied.is_empty() && rrsets.unknown.is_empty() {
+                    "failed    "
+                } else {
+                    "partly applied"
+                };
                 writeln!(
                     out,
-                    "  {red}partly applied{red:#} {} via {} ({messages} UPDATE messages): {message}{serial}\n             hint: {hint}",
+                    "  {red}{what}{red:#} {} via {} ({messages} UPDATE messages): {message}{serial}\n             hint: {hint}",
                     r.zone, r.server
                 )?;
                 for n in notes {

@@ -76,3 +76,28 @@ fn a_refused_later_message_is_reported_per_rrset() {
     // One message went in: the serial moved once.
     assert_eq!(bind.soa_serial(ZONE), 2);
 }
+
+#[test]
+fn a_refused_first_message_stops_the_zone_and_nothing_goes_in() {
+    let policy = format!(
+        "update-policy {{\n\tdeny kms-update name _vlmcs._tcp.{}. SRV;\n\tgrant kms-update zonesub SRV;\n}};",
+        domain(0)
+    );
+    let bind = lab(&policy);
+    let (_dir, cfg) = config(&bind, DOMAINS);
+    let out = run(&cfg, &["apply", "--yes"]).code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let head: String = text
+        .lines()
+        .skip_while(|l| !l.contains("Apply summary"))
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(head.contains(&format!("failed     {ZONE}.")), "{head}");
+    assert!(head.contains("message 1 of "), "{head}");
+    assert!(head.contains("later message(s) were not sent"), "{head}");
+    assert!(listed(&text, "went in").is_empty());
+    assert_eq!(listed(&text, "did not go in").len(), DOMAINS);
+    assert!(axfr_srv(&bind).is_empty());
+    assert_eq!(bind.soa_serial(ZONE), 1);
+}
