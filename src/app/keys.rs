@@ -52,11 +52,15 @@ pub enum Signer {
 
 /// Every key of the configuration, loaded once: by config id and by TSIG name. GSS-TSIG
 /// contexts are made on first use, one per key and server, and shared for the whole run.
-#[derive(Default)]
+/// GSS-TSIG contexts by key id and server address.
+type Sessions = Arc<Mutex<HashMap<(String, SocketAddr), Arc<GssSession>>>>;
+
+/// A clone shares the sessions.
+#[derive(Clone, Default)]
 pub struct KeyRing {
     by_id: BTreeMap<String, Result<Arc<TsigKey>, String>>,
     gss: BTreeMap<String, Result<Arc<GssKey>, String>>,
-    sessions: Mutex<HashMap<(String, SocketAddr), Arc<GssSession>>>,
+    sessions: Sessions,
 }
 
 impl KeyRing {

@@ -7,17 +7,15 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::task::JoinSet;
-
 use super::NetOptions;
 use super::failover::{self, ServerChain, Unanswered};
-use super::keys::KeyRing;
+use super::keys::{KeyRing, Signer};
 use crate::dns::discovery::{self, ZoneInfo};
 use crate::dns::transport::Endpoint;
 use crate::dns::{DnsClient, DnsError, query};
 use crate::model::{
     DesiredState, Domain, DomainProblem, Fqdn, ObservedRrset, ObservedState, ObservedZone, Problem,
-    ServerAddress, ServerCandidate, ServerTarget, Transport, ZoneTarget,
+    ServerAddress, ServerCandidate, ServerSpec, ServerTarget, Transport, ZoneTarget,
 };
 
 /// Per try, for primaries found from the SOA MNAME.
@@ -45,6 +43,7 @@ pub(crate) fn client_for(
     endpoint.tries = server.retries + 1;
     let mut c = DnsClient::new(endpoint, server.label.clone(), key);
     c.clock = opts.clock.clone();
+    c.inflight = Some(opts.caps.of(server.address, server.max_inflight));
     c
 }
 
@@ -58,75 +57,119 @@ pub async fn observe(desired: &DesiredState, keys: &KeyRing, opts: &NetOptions) 
     }
 }
 
-/// Decides zone and server for every domain and groups the domains per zone and server.
+/// What placing one domain needs, owned, so domains are placed concurrently.
+struct PlaceInput {
+    domain: Domain,
+    spec: Option<ServerSpec>,
+    key: Result<Option<Signer>, Problem>,
+    default_retries: u32,
+}
+
+/// The other name servers of each discovered zone, looked up once per zone however many of
+/// its domains are placed at the same time.
+type NameServers =
+    Arc<std::sync::Mutex<HashMap<Fqdn, Arc<tokio::sync::OnceCell<Vec<ServerCandidate>>>>>>;
+
+/// Decides zone and server for every domain (`opts.parallel` at once) and groups the domains
+/// per zone and server, in the order of the file.
 async fn place_all(
     desired: &DesiredState,
     keys: &KeyRing,
     opts: &NetOptions,
 ) -> (Vec<Placed>, Vec<DomainProblem>) {
+    let resolver = discovery::resolver_client(opts.resolver, opts.clock.clone())
+        .map(|mut r| {
+            // Discovery through the resolver is bounded like a server (a bound of its own).
+            r.inflight = Some(Arc::new(tokio::sync::Semaphore::new(
+                crate::model::DEFAULT_MAX_INFLIGHT as usize,
+            )));
+            r
+        })
+        .map_err(|e| e.to_string());
+    let inputs: Vec<PlaceInput> = desired
+        .domains
+        .iter()
+        .map(|domain| {
+            let spec = desired.server_of(domain);
+            let key = match desired.key_for_server(spec) {
+                None => Ok(None),
+                Some(k) => match keys.signer(&k.id) {
+                    Some(Ok(key)) => Ok(Some(key)),
+                    Some(Err(e)) => Err(Problem {
+                        message: format!("cannot load TSIG key `{}`: {e}", k.id),
+                        hint: "fix the [keys.*] table, the key file it names or the environment variable".to_string(),
+                    }),
+                    None => Ok(None),
+                },
+            };
+            PlaceInput {
+                domain: domain.clone(),
+                spec: spec.cloned(),
+                key,
+                default_retries: desired.defaults.retries,
+            }
+        })
+        .collect();
+    let total = inputs.len();
+    // Shared by every task: GSS-TSIG contexts live in the ring's one session map.
+    let keys = Arc::new(keys.clone());
+    let name_servers = NameServers::default();
+    let results = super::in_order(
+        inputs,
+        opts.parallel,
+        |input| {
+            let (opts, resolver) = (opts.clone(), resolver.clone());
+            let (keys, name_servers) = (keys.clone(), name_servers.clone());
+            async move {
+                let name = input.domain.name.clone();
+                let placed = place(input, &keys, &opts, resolver.as_ref(), &name_servers).await;
+                (name, placed)
+            }
+        },
+        super::counter(&opts.progress, "finding zones", total),
+    )
+    .await;
     let mut placed: Vec<Placed> = Vec::new();
     let mut index: HashMap<(Fqdn, SocketAddr), usize> = HashMap::new();
     let mut failed = Vec::new();
-    let resolver = discovery::resolver_client(opts.resolver, opts.clock.clone());
-    let mut name_servers = HashMap::new();
-    for domain in &desired.domains {
-        match place(
-            desired,
-            keys,
-            opts,
-            resolver.as_ref(),
-            &mut name_servers,
-            domain,
-        )
-        .await
-        {
+    for (domain, result) in results {
+        match result {
             Ok(p) => {
                 let k = (p.target.zone.clone(), p.target.server.address);
                 match index.get(&k) {
-                    Some(&i) => placed[i].domains.push(domain.clone()),
+                    Some(&i) => placed[i].domains.extend(p.domains),
                     None => {
                         index.insert(k, placed.len());
                         placed.push(p);
                     }
                 }
             }
-            Err(problem) => failed.push(DomainProblem {
-                domain: domain.name.clone(),
-                problem,
-            }),
+            Err(problem) => failed.push(DomainProblem { domain, problem }),
         }
     }
     (placed, failed)
 }
 
 async fn place(
-    desired: &DesiredState,
+    input: PlaceInput,
     keys: &KeyRing,
     opts: &NetOptions,
-    resolver: Result<&DnsClient, &DnsError>,
-    name_servers: &mut HashMap<Fqdn, Vec<ServerCandidate>>,
-    domain: &Domain,
+    resolver: Result<&DnsClient, &String>,
+    name_servers: &NameServers,
 ) -> Result<Placed, Problem> {
-    let spec = desired.server_of(domain);
-    let key = match desired.key_for_server(spec) {
-        None => None,
-        Some(k) => {
-            match keys.signer(&k.id) {
-                Some(Ok(key)) => Some(key),
-                Some(Err(e)) => {
-                    return Err(Problem {
-                    message: format!("cannot load TSIG key `{}`: {e}", k.id),
-                    hint: "fix the [keys.*] table, the key file it names or the environment variable".to_string(),
-                });
-                }
-                None => None,
-            }
-        }
-    };
-    let resolver_err = |e: &DnsError| {
+    let PlaceInput {
+        domain,
+        spec,
+        key,
+        default_retries,
+    } = input;
+    let domain = &domain;
+    let spec = spec.as_ref();
+    let key = key?;
+    let resolver_err = |e: &String| {
         Problem::from(&DnsError::Discovery {
             name: domain.name.clone(),
-            reason: e.to_string(),
+            reason: e.clone(),
         })
     };
     let problem = |e: DnsError| Problem::from(&e);
@@ -166,6 +209,7 @@ async fn place(
                 transport: spec.transport,
                 timeout_ms: spec.timeout.as_millis() as u64,
                 retries: spec.retries,
+                max_inflight: spec.max_inflight,
                 key: key.as_ref().map(KeyRing::plan_name),
             };
             (server, None)
@@ -199,11 +243,16 @@ async fn place(
                     address: a,
                 })
                 .collect();
-            if !name_servers.contains_key(&info.zone) {
-                let found = other_name_servers(resolver, &info, opts).await;
-                name_servers.insert(info.zone.clone(), found);
-            }
-            for c in &name_servers[&info.zone] {
+            let cell = name_servers
+                .lock()
+                .expect("name servers lock")
+                .entry(info.zone.clone())
+                .or_default()
+                .clone();
+            let others = cell
+                .get_or_init(|| other_name_servers(resolver, &info, opts))
+                .await;
+            for c in others {
                 if c.address != address && !fallbacks.iter().any(|f| f.address == c.address) {
                     fallbacks.push(c.clone());
                 }
@@ -215,7 +264,8 @@ async fn place(
                 discovered: true,
                 transport: Transport::Udp,
                 timeout_ms: DISCOVERED_TIMEOUT_MS,
-                retries: desired.defaults.retries,
+                retries: default_retries,
+                max_inflight: crate::model::DEFAULT_MAX_INFLIGHT,
                 key: key.as_ref().map(KeyRing::plan_name),
             };
             (server, Some(info))
@@ -305,47 +355,45 @@ async fn answering(ips: &[std::net::IpAddr], port: u16, zone: &Fqdn) -> SocketAd
     candidates[0]
 }
 
-/// Reads the managed RRsets of every zone from its server, `opts.concurrency` zones at once per
-/// server;
-/// results come back in the order of `placed`.
+/// Reads the managed RRsets of every zone from its server, `opts.parallel` zones at once
+/// (and each zone's reads concurrently, under its server's `max_inflight`); results come back
+/// in the order of `placed`.
 async fn read_zones(placed: Vec<Placed>, opts: &NetOptions) -> Vec<ObservedZone> {
-    let limits = super::Limits::new(opts.concurrency);
+    let total = placed.len();
+    let progress = super::counter(&opts.progress, "reading zones", total);
     let unanswered = Unanswered::default();
-    let mut set = JoinSet::new();
-    for (i, p) in placed.into_iter().enumerate() {
-        let limits = limits.clone();
-        let unanswered = unanswered.clone();
-        set.spawn(async move {
-            let _slot = limits.slot(p.target.server.address).await;
-            (i, read_zone(p, &unanswered).await)
-        });
-    }
-    let mut out: Vec<(usize, ObservedZone)> = Vec::new();
-    while let Some(r) = set.join_next().await {
-        out.push(r.expect("state read task does not panic"));
-    }
-    out.sort_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, z)| z).collect()
+    super::in_order(
+        placed,
+        opts.parallel,
+        |p| read_zone(p, unanswered.clone()),
+        progress,
+    )
+    .await
 }
 
 /// Reads every managed RRset of the zone from the first address that answers; an address that
 /// cannot be reached or times out passes the whole zone to the next one.
-async fn read_zone(p: Placed, unanswered: &Unanswered) -> ObservedZone {
-    let mut chain = ServerChain::new(p.clients).sharing(unanswered);
-    let (domains, zone) = (&p.domains, &p.target.zone);
-    let read = failover::first_answer(&mut chain, |c: DnsClient| async move {
-        let mut rrsets = Vec::new();
-        for d in domains {
-            rrsets.push(ObservedRrset {
-                domain: d.name.clone(),
-                records: query::read_srv(&c, Some(zone), &d.owner()).await?,
-            });
-        }
-        Ok(rrsets)
+async fn read_zone(p: Placed, unanswered: Unanswered) -> ObservedZone {
+    let mut chain = ServerChain::new(p.clients).sharing(&unanswered);
+    let zone = &p.target.zone;
+    let owners: Vec<Fqdn> = p.domains.iter().map(|d| d.owner()).collect();
+    let read = failover::first_answer(&mut chain, |c: DnsClient| {
+        let owners = owners.clone();
+        async move { super::reads::read_rrsets(&c, zone, owners).await }
     })
     .await;
     let (rrsets, error) = match read {
-        Ok(r) => (r, None),
+        Ok(reads) => (
+            p.domains
+                .iter()
+                .zip(reads)
+                .map(|(d, records)| ObservedRrset {
+                    domain: d.name.clone(),
+                    records,
+                })
+                .collect(),
+            None,
+        ),
         Err(e) => (Vec::new(), Some(chain.all_failed(&e))),
     };
     ObservedZone {

@@ -19,29 +19,31 @@ pub fn specs(desired: &crate::model::DesiredState) -> Vec<DomainSpec> {
 }
 
 /// Walks the ladder for every domain, then the suffix coverage.
-pub async fn verify(domains: &[DomainSpec], opts: &VerifyOptions) -> VerifyReport {
-    let resolver = DnsClient::unsigned(
+pub async fn verify(
+    domains: &[DomainSpec],
+    opts: &VerifyOptions,
+    progress: Option<super::Progress>,
+) -> VerifyReport {
+    let mut resolver = DnsClient::unsigned(
         opts.resolver,
         format!("resolver {}", opts.resolver),
         Duration::from_secs(2),
         2,
     );
-    let mut reports = Vec::new();
-    for d in domains {
-        let (checks, records_found) = ladder(&resolver, d, opts).await;
-        let mut r = DomainReport {
-            domain: d.name.clone(),
-            prune: d.desired.as_ref().map(|_| d.prune),
-            checks,
-            records_found,
-            records_expected: d.desired.as_ref().map(Vec::len),
-            workaround: Vec::new(),
-        };
-        if !r.ok() {
-            r.workaround = workaround(&r);
-        }
-        reports.push(r);
-    }
+    // Domains are checked `parallel` at once; the resolver gets a server's default bound.
+    resolver.inflight = Some(std::sync::Arc::new(tokio::sync::Semaphore::new(
+        crate::model::DEFAULT_MAX_INFLIGHT as usize,
+    )));
+    let reports = super::in_order(
+        domains.to_vec(),
+        opts.parallel,
+        |d| {
+            let (resolver, opts) = (resolver.clone(), opts.clone());
+            async move { domain_report(&resolver, &d, &opts).await }
+        },
+        super::counter(&progress, "verifying", domains.len()),
+    )
+    .await;
     let mut suffixes = Vec::new();
     for s in &opts.suffixes {
         let found = discovery::lookup_srv(&resolver, &s.kms_owner())
@@ -57,6 +59,23 @@ pub async fn verify(domains: &[DomainSpec], opts: &VerifyOptions) -> VerifyRepor
         suffixes,
         ok,
     }
+}
+
+/// The report of one domain: its ladder, and what a client can do meanwhile.
+async fn domain_report(resolver: &DnsClient, d: &DomainSpec, opts: &VerifyOptions) -> DomainReport {
+    let (checks, records_found) = ladder(resolver, d, opts).await;
+    let mut r = DomainReport {
+        domain: d.name.clone(),
+        prune: d.desired.as_ref().map(|_| d.prune),
+        checks,
+        records_found,
+        records_expected: d.desired.as_ref().map(Vec::len),
+        workaround: Vec::new(),
+    };
+    if !r.ok() {
+        r.workaround = workaround(&r);
+    }
+    r
 }
 
 /// The checks of one domain, and how many SRV records the resolver returned (`None` when the

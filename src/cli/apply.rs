@@ -1,4 +1,4 @@
-//! `kmsdns apply`: plan, confirm, send one signed UPDATE per zone, verify, summarise.
+//! `kmsdns apply`: plan, confirm, send signed UPDATEs (one per zone, more when they do not fit in one), verify, summarise.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::GlobalArgs;
 use super::net::NetArgs;
-use crate::app::{self, KeyRing, ZoneOutcome};
+use crate::app::{self, KeyRing};
 use crate::error::{Error, Exit, Result};
 
 #[derive(Debug, Args)]
@@ -39,11 +39,15 @@ pub async fn execute(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
     if !args.yes && !std::io::stdin().is_terminal() {
         return Err(not_interactive());
     }
-    let opts = args.net.options();
+    let mut opts = args.net.options();
+    let bar = super::progress::Bar::new(global);
+    opts.progress = bar.callback();
     let plan = match &args.plan {
-        Some(file) => app::saved::load_saved_plan(file, &desired, &keys, &opts).await?,
-        None => app::plan(&desired, &keys, &opts).await,
+        Some(file) => app::saved::load_saved_plan(file, &desired, &keys, &opts).await,
+        None => Ok(app::plan(&desired, &keys, &opts).await),
     };
+    bar.finish();
+    let plan = plan?;
     let mut out = anstream::stdout().lock();
     super::report::write_plan(&mut out, &plan)?;
     if !plan.has_changes() {
@@ -67,30 +71,20 @@ pub async fn execute(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
         writeln!(out, "Not applied. Nothing was sent.")?;
         return Ok(Exit::Success);
     }
-    // A bar only on a terminal and only when there are more than a few zones.
-    let progress = (std::io::stderr().is_terminal() && plan.zones.len() > 3).then(|| {
-        let bar = indicatif::ProgressBar::new(plan.zones.len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} zones {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let reports = app::apply::apply_plan(&plan, &keys, &opts, |r| {
-        if let Some(p) = &progress {
-            p.set_message(r.zone.to_string());
-            p.inc(1);
+    let bar = super::progress::Bar::new(global);
+    let tick = bar.callback();
+    let total = plan.zones.len();
+    let mut done = 0;
+    let reports = app::apply::apply_plan(&plan, &keys, &opts, |_| {
+        done += 1;
+        if let Some(t) = &tick {
+            t("applying zones", done, total);
         }
     })
     .await;
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
+    bar.finish();
     super::report::write_apply_summary(&mut out, &reports, &plan.failed_domains)?;
-    let mut failed = reports
-        .iter()
-        .filter(|r| matches!(r.outcome, ZoneOutcome::Failed(_)))
-        .count();
+    let mut failed = reports.iter().filter(|r| r.outcome.failed()).count();
     if args.wait {
         let synced =
             app::wait::wait_for_serials(&plan, &reports, &keys, &opts, args.wait_timeout).await;

@@ -9,6 +9,7 @@ mod man;
 mod markdown;
 mod net;
 mod plan;
+mod progress;
 mod render;
 mod report;
 mod validate;
@@ -77,7 +78,7 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Read the live _vlmcs._tcp records and show what apply would change
     Plan(plan::PlanArgs),
-    /// Send the changes as TSIG-signed RFC 2136 updates, one per zone
+    /// Send the changes as TSIG-signed RFC 2136 updates, as few per zone as fit
     Apply(apply::ApplyArgs),
     /// Print BIND, named.conf, Knot, PowerDNS, nsupdate, PowerShell or registry output for
     /// operators

@@ -14,6 +14,17 @@ pub struct NetArgs {
     /// Port of servers discovered from the SOA MNAME or NS set (like nsupdate -p)
     #[arg(long, value_name = "PORT", default_value_t = 53, value_parser = clap::value_parser!(u16).range(1..))]
     pub server_port: u16,
+    /// Zones (plan, apply) or domains (verify) in flight at once over all servers; each
+    /// server's max_inflight bounds the messages sent to it on top
+    #[arg(long, value_name = "N", default_value_t = crate::app::DEFAULT_PARALLEL, value_parser = parse_parallel)]
+    pub parallel: usize,
+}
+
+fn parse_parallel(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` is not a number from 1 to 1024")),
+    }
 }
 
 impl NetArgs {
@@ -21,6 +32,7 @@ impl NetArgs {
         NetOptions {
             resolver: self.resolver,
             discovered_port: self.server_port,
+            parallel: self.parallel,
             ..NetOptions::default()
         }
     }

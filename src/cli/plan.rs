@@ -42,7 +42,11 @@ pub enum Format {
 pub async fn execute(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit> {
     let desired = app::load_config(&global.config)?;
     let keys = KeyRing::load_used(&desired)?;
-    let plan = app::plan(&desired, &keys, &args.net.options()).await;
+    let bar = super::progress::Bar::new(global);
+    let mut opts = args.net.options();
+    opts.progress = bar.callback();
+    let plan = app::plan(&desired, &keys, &opts).await;
+    bar.finish();
     if let Some(path) = &args.out {
         let json = serde_json::to_string_pretty(&plan)
             .map_err(|e| Error::Runtime(format!("cannot encode the plan: {e}")))?;

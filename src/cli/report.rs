@@ -211,15 +211,21 @@ pub fn write_apply_summary(
         match &r.outcome {
             ZoneOutcome::Applied {
                 changes,
+                messages,
                 serial,
                 notes,
             } => {
                 let serial = serial
                     .map(|s| format!(", zone serial now {s} (read back)"))
                     .unwrap_or_default();
+                let messages = if *messages > 1 {
+                    format!(" in {messages} UPDATE messages")
+                } else {
+                    String::new()
+                };
                 writeln!(
                     out,
-                    "  {green}applied{green:#}    {} via {}: {changes} change(s), read back and verified{serial}",
+                    "  {green}applied{green:#}    {} via {}: {changes} change(s){messages}, read back and verified{serial}",
                     r.zone, r.server
                 )?;
                 for n in notes {
@@ -236,6 +242,42 @@ pub fn write_apply_summary(
                 "  {red}failed{red:#}     {} via {}: {}\n             hint: {}",
                 r.zone, r.server, p.message, p.hint
             )?,
+            ZoneOutcome::Partial {
+                message,
+                hint,
+                messages,
+                rrsets,
+                serial,
+                notes,
+            } => {
+                let serial = serial
+                    .map(|s| format!("; zone serial now {s} (read back)"))
+                    .unwrap_or_default();
+                // Nothing went in for sure: the zone failed, like a zone sent in one message.
+                let what = if rrsets.applied.is_empty() && rrsets.unknown.is_empty() {
+                    "failed    "
+                } else {
+                    "partly applied"
+                };
+                writeln!(
+                    out,
+                    "  {red}{what}{red:#} {} via {} ({messages} UPDATE messages): {message}{serial}\n             hint: {hint}",
+                    r.zone, r.server
+                )?;
+                for n in notes {
+                    writeln!(out, "             {yellow}warning{yellow:#}: {n}")?;
+                }
+                for (what, list) in [
+                    ("went in (read back and verified)", &rrsets.applied),
+                    ("did not go in", &rrsets.not_applied),
+                    ("unknown whether it went in", &rrsets.unknown),
+                ] {
+                    writeln!(out, "             {what}: {} RRset(s)", list.len())?;
+                    for owner in list {
+                        writeln!(out, "               {owner}")?;
+                    }
+                }
+            }
         }
     }
     for f in failed_domains {

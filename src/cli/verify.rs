@@ -158,8 +158,12 @@ async fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<VerifyReport> {
         connect_timeout: args.connect_timeout,
         ns_port: args.net.server_port,
         suffixes,
+        parallel: args.net.parallel,
     };
-    Ok(app::verify::verify(&specs, &opts).await)
+    let bar = super::progress::Bar::new(global);
+    let report = app::verify::verify(&specs, &opts, bar.callback()).await;
+    bar.finish();
+    Ok(report)
 }
 
 fn write_report(out: &mut impl Write, report: &VerifyReport) -> std::io::Result<()> {

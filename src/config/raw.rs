@@ -44,6 +44,7 @@ pub struct RawServer {
     pub transport: Option<S<String>>,
     pub timeout: Option<S<String>>,
     pub retries: Option<S<i64>>,
+    pub max_inflight: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

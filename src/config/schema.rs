@@ -27,7 +27,14 @@ pub const KEY: &[&str] = &[
     "keytab",
     "service",
 ];
-pub const SERVER: &[&str] = &["address", "key", "transport", "timeout", "retries"];
+pub const SERVER: &[&str] = &[
+    "address",
+    "key",
+    "transport",
+    "timeout",
+    "retries",
+    "max_inflight",
+];
 pub const HOST: &[&str] = &["name", "port", "priority", "weight", "ttl"];
 pub const DOMAIN: &[&str] = &["name", "hosts", "zone", "server", "prune"];
 pub const DOMAIN_HOST: &[&str] = &["name", "port", "priority", "weight", "ttl"];

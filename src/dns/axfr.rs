@@ -1,5 +1,6 @@
-//! Zone transfer (AXFR, RFC 5936) over TCP, for `kmsdns import --zone`: which
-//! `_vlmcs._tcp.<domain>` owners hold SRV records in a zone. With a key the request is signed
+//! Zone transfer (AXFR, RFC 5936) over TCP: for `kmsdns import --zone`, which
+//! `_vlmcs._tcp.<domain>` owners hold SRV records in a zone; for `plan`, every SRV RRset of a
+//! zone with many managed domains in one signed stream instead of a query per owner. With a key the request is signed
 //! and every signed message of the reply stream is verified (RFC 8945 §5.3.1: the first
 //! against the request MAC, each later one chained to the one before; at most 99 unsigned
 //! messages in a row, and the stream must end on a signed one).
@@ -8,7 +9,9 @@
 //! server that refuses says so at once).
 
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
-use hickory_proto::rr::{RData, RecordType};
+use std::collections::{HashMap, HashSet};
+
+use hickory_proto::rr::{RData, Record, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
@@ -18,7 +21,7 @@ use super::error::DnsError;
 use super::query::{fqdn_of, name_of};
 use super::transport::{Proto, TransportError};
 use super::tsig;
-use crate::model::{Fqdn, KMS_SERVICE};
+use crate::model::{Fqdn, KMS_SERVICE, SrvRecord};
 
 /// Most unsigned messages allowed in a row inside a signed transfer (RFC 8945 §5.3.1).
 const MAX_UNSIGNED_RUN: usize = 99;
@@ -29,6 +32,7 @@ pub async fn kms_owners(client: &DnsClient, zone: &Fqdn) -> Result<Vec<Fqdn>, Dn
     let mut owners: Vec<Fqdn> = transfer(client, zone)
         .await?
         .into_iter()
+        .map(|r| (fqdn_of(&r.name), r.record_type()))
         .filter(|(owner, rtype)| {
             *rtype == RecordType::SRV
                 && owner
@@ -43,8 +47,37 @@ pub async fn kms_owners(client: &DnsClient, zone: &Fqdn) -> Result<Vec<Fqdn>, Dn
     Ok(owners)
 }
 
-/// Transfers `zone` and returns (owner, type) of every record.
-async fn transfer(client: &DnsClient, zone: &Fqdn) -> Result<Vec<(Fqdn, RecordType)>, DnsError> {
+/// Every SRV RRset of `zone` by owner (records sorted), and the owners that hold a CNAME, from a
+/// full zone transfer from `client`'s server.
+pub async fn srv_rrsets(
+    client: &DnsClient,
+    zone: &Fqdn,
+) -> Result<(HashMap<Fqdn, Vec<SrvRecord>>, HashSet<Fqdn>), DnsError> {
+    let mut srv: HashMap<Fqdn, Vec<SrvRecord>> = HashMap::new();
+    let mut cnames = HashSet::new();
+    for r in transfer(client, zone).await? {
+        match &r.data {
+            RData::SRV(s) => srv.entry(fqdn_of(&r.name)).or_default().push(SrvRecord {
+                target: fqdn_of(&s.target),
+                port: s.port,
+                priority: s.priority,
+                weight: s.weight,
+                ttl: r.ttl,
+            }),
+            RData::CNAME(_) => {
+                cnames.insert(fqdn_of(&r.name));
+            }
+            _ => {}
+        }
+    }
+    for records in srv.values_mut() {
+        records.sort();
+    }
+    Ok((srv, cnames))
+}
+
+/// Transfers `zone` and returns every record (the SOA twice: first and last).
+async fn transfer(client: &DnsClient, zone: &Fqdn) -> Result<Vec<Record>, DnsError> {
     let server = client.label.clone();
     let bad = |reason: String| DnsError::BadReply {
         server: server.clone(),
@@ -76,6 +109,7 @@ async fn transfer(client: &DnsClient, zone: &Fqdn) -> Result<Vec<(Fqdn, RecordTy
     };
     let addr = client.addr();
     let timeout = client.endpoint.timeout;
+    let _permit = client.permit().await;
     let io = |sent: bool| {
         move |source| {
             DnsError::Transport(TransportError::Io {
@@ -166,11 +200,11 @@ async fn transfer(client: &DnsClient, zone: &Fqdn) -> Result<Vec<(Fqdn, RecordTy
             }
         }
         first = false;
-        for r in &m.answers {
+        for r in m.answers {
             if r.record_type() == RecordType::SOA && matches!(r.data, RData::SOA(_)) {
                 soa_seen += 1;
             }
-            out.push((fqdn_of(&r.name), r.record_type()));
+            out.push(r);
         }
         if soa_seen >= 2 {
             break;

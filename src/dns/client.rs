@@ -34,6 +34,9 @@ pub struct DnsClient {
     /// when set, it signs instead of `key`.
     pub gss: Option<Arc<GssSession>>,
     pub clock: Clock,
+    /// Bounds the messages in flight to this server (shared by every client of the server);
+    /// `None` = unbounded.
+    pub inflight: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl fmt::Debug for DnsClient {
@@ -76,6 +79,7 @@ impl DnsClient {
             key,
             gss: None,
             clock: system_clock(),
+            inflight: None,
         }
     }
 
@@ -111,16 +115,57 @@ impl DnsClient {
     /// try's time lasts, and reported (e.g. `Tsig { Unsigned }`) only when no good reply came.
     /// A server's TSIG verdict (BADSIG, BADKEY, BADTIME: RFC 8945 §5.3.2) ends the exchange as
     /// `Tsig { ServerError }`.
-    pub async fn send(&self, mut msg: Message, kind: Kind) -> Result<Response, DnsError> {
-        msg.metadata.id = random_id();
-        let id = msg.metadata.id;
+    pub async fn send(&self, msg: Message, kind: Kind) -> Result<Response, DnsError> {
+        let unsigned = msg.to_vec().map_err(|e| DnsError::Encode {
+            server: self.label.clone(),
+            reason: format!("cannot encode the request: {e}"),
+        })?;
+        // hickory-proto drops the records beyond 65535 octets and sets TC: never send that.
+        if unsigned.len() >= 3 && unsigned[2] & 0x02 != 0 && !msg.metadata.truncation {
+            return Err(DnsError::TooLarge {
+                what: format!(
+                    "the message to {} does not fit in 65535 octets",
+                    self.label
+                ),
+                hint: "this is a kmsdns bug (updates are split to fit): please report it with the plan (`kmsdns plan --json`)".into(),
+            });
+        }
+        self.send_encoded(msg, unsigned, kind).await
+    }
+
+    /// [`DnsClient::send`] for a request already encoded: `unsigned` is the wire form of `msg`
+    /// (its ID is replaced in both).
+    pub async fn send_encoded(
+        &self,
+        mut msg: Message,
+        mut unsigned: Vec<u8>,
+        kind: Kind,
+    ) -> Result<Response, DnsError> {
         let encode = |reason: String| DnsError::Encode {
             server: self.label.clone(),
             reason,
         };
-        let unsigned = msg
-            .to_vec()
-            .map_err(|e| encode(format!("cannot encode the request: {e}")))?;
+        if unsigned.len() < 12 {
+            return Err(encode("the request is shorter than a DNS header".into()));
+        }
+        msg.metadata.id = random_id();
+        let id = msg.metadata.id;
+        unsigned[..2].copy_from_slice(&id.to_be_bytes());
+        let limit = if self.key.is_some() || self.gss.is_some() {
+            super::update::MAX_UPDATE_OCTETS
+        } else {
+            u16::MAX as usize
+        };
+        if unsigned.len() > limit {
+            return Err(DnsError::TooLarge {
+                what: format!(
+                    "the message to {} has {} octets, more than the {limit} that leave room for its TSIG record in 65535",
+                    self.label,
+                    unsigned.len()
+                ),
+                hint: "this is a kmsdns bug (updates are split to fit): please report it with the plan (`kmsdns plan --json`)".into(),
+            });
+        }
         let gss = match &self.gss {
             Some(session) => {
                 let qname = msg
@@ -134,6 +179,8 @@ impl DnsClient {
             }
             None => None,
         };
+        // After the negotiation, which sends messages of its own through this bound.
+        let _permit = self.permit().await;
         let (wire, request_mac) = match (&gss, &self.key) {
             (Some(est), _) => {
                 let signed =
@@ -172,6 +219,20 @@ impl DnsClient {
             }
             Err(Failure::Rejected { last, .. }) => Err(last),
             Err(Failure::Transport(e)) => Err(e.into()),
+        }
+    }
+
+    /// Waits for a free slot among the messages in flight to this server (none to wait for
+    /// without a bound); the slot is free again when the permit is dropped.
+    pub async fn permit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        match &self.inflight {
+            Some(s) => Some(
+                s.clone()
+                    .acquire_owned()
+                    .await
+                    .expect("semaphore is never closed"),
+            ),
+            None => None,
         }
     }
 

@@ -57,6 +57,9 @@ pub enum DnsError {
         #[source]
         source: Box<super::gss::GssError>,
     },
+    /// A message that cannot be made small enough to send: nothing was sent.
+    #[error("{what}")]
+    TooLarge { what: String, hint: String },
 }
 
 impl DnsError {
@@ -68,7 +71,8 @@ impl DnsError {
             DnsError::Rcode { hint, .. } => hint.clone(),
             DnsError::NotAuthoritative { .. } => "point `server` at the zone's primary (the SOA MNAME), or set `zone` so discovery finds the right one".to_string(),
             DnsError::BadReply { .. } => "check that the address is a DNS server; if it is, this is a bug worth reporting".to_string(),
-            DnsError::Encode { .. } => "the message is too large or the key unusable; check the key, or manage fewer domains per zone".to_string(),
+            DnsError::Encode { .. } => "check the key's name, algorithm and secret; if they are right, this is a bug worth reporting".to_string(),
+            DnsError::TooLarge { hint, .. } => hint.clone(),
             DnsError::Discovery { name, .. } => format!("set zone = \"…\" and server = \"…\" for {} in the config, or pass --resolver ADDR", name.as_str()),
             DnsError::Gss { source, .. } => source.hint(),
         }
@@ -78,7 +82,7 @@ impl DnsError {
     /// signed, or the GSS-TSIG context could not be made.
     pub fn nothing_sent(&self) -> bool {
         match self {
-            DnsError::Encode { .. } => true,
+            DnsError::Encode { .. } | DnsError::TooLarge { .. } => true,
             DnsError::Gss { source, .. } => source.before_sending(),
             _ => false,
         }

@@ -129,6 +129,8 @@ pub struct ServerSpec {
     pub timeout: Duration,
     /// Tries after the first one: an exchange costs at most `(retries + 1) × timeout`.
     pub retries: u32,
+    /// Messages (reads, updates) in flight to this server at once, 1..=[`super::MAX_MAX_INFLIGHT`].
+    pub max_inflight: u32,
 }
 
 impl ServerSpec {

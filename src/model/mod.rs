@@ -13,8 +13,8 @@ pub use desired::{
 };
 pub use gss::{GssAlgorithm, GssKeySpec};
 pub use name::{
-    DEFAULT_RETRIES, Fqdn, KMS_DEFAULT_PORT, KMS_SERVICE, MAX_RETRIES, MAX_TIMEOUT, MAX_TTL,
-    NameError, parse_key_name,
+    DEFAULT_MAX_INFLIGHT, DEFAULT_RETRIES, Fqdn, KMS_DEFAULT_PORT, KMS_SERVICE, MAX_MAX_INFLIGHT,
+    MAX_RETRIES, MAX_TIMEOUT, MAX_TTL, NameError, parse_key_name,
 };
 pub use observed::{
     DomainProblem, Failover, ObservedRrset, ObservedState, ObservedZone, Problem, ServerCandidate,

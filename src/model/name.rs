@@ -16,6 +16,10 @@ pub const KMS_DEFAULT_PORT: u16 = 1688;
 pub const DEFAULT_RETRIES: u32 = 2;
 /// Most tries after the first one the config may ask for.
 pub const MAX_RETRIES: u32 = 10;
+/// Messages in flight at once to one server when the config does not say (`max_inflight`).
+pub const DEFAULT_MAX_INFLIGHT: u32 = 8;
+/// Most messages in flight to one server the config may allow.
+pub const MAX_MAX_INFLIGHT: u32 = 256;
 /// Longest per-try timeout the config may ask for.
 pub const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// Largest TTL RFC 2181 §8 allows.

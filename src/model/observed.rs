@@ -44,6 +44,9 @@ pub struct ServerTarget {
     pub timeout_ms: u64,
     /// Tries after the first one.
     pub retries: u32,
+    /// Messages (reads, updates) in flight to this server at once.
+    #[serde(default = "default_max_inflight")]
+    pub max_inflight: u32,
     /// The TSIG key name on the wire; `None` = unsigned.
     pub key: Option<String>,
 }
@@ -167,4 +170,8 @@ pub struct ObservedState {
     pub zones: Vec<ObservedZone>,
     /// Domains whose zone or server could not be found.
     pub failed_domains: Vec<DomainProblem>,
+}
+
+fn default_max_inflight() -> u32 {
+    super::DEFAULT_MAX_INFLIGHT
 }

@@ -55,6 +55,7 @@ fn observed() -> ObservedState {
             transport: Transport::Tcp,
             timeout_ms: 3000,
             retries: 2,
+            max_inflight: 8,
             key: Some("kms-update".into()),
         },
     };

@@ -254,6 +254,8 @@ pub struct VerifyOptions {
     pub ns_port: u16,
     /// The client suffixes to check (rung 5).
     pub suffixes: Vec<Fqdn>,
+    /// Domains checked at once (`--parallel`).
+    pub parallel: usize,
 }
 
 /// The specs of every configured domain.

@@ -28,6 +28,7 @@ mod render_roundtrip;
 mod render_servers;
 mod samba_selftest;
 mod saved_plans;
+mod scale;
 mod systemd_units;
 mod tsig;
 mod tsig_oracle;

@@ -11,8 +11,8 @@ use super::{Validator, keys_gss};
 use crate::config::raw::{RawAddresses, RawKey, RawServer};
 use crate::config::schema;
 use crate::model::{
-    Fqdn, KeySource, KeySpec, MAX_RETRIES, MAX_TIMEOUT, ServerAddress, ServerSpec, Transport,
-    TsigAlgorithm, parse_key_name,
+    DEFAULT_MAX_INFLIGHT, Fqdn, KeySource, KeySpec, MAX_MAX_INFLIGHT, MAX_RETRIES, MAX_TIMEOUT,
+    ServerAddress, ServerSpec, Transport, TsigAlgorithm, parse_key_name,
 };
 
 impl Validator {
@@ -190,6 +190,15 @@ impl Validator {
                     "retries",
                 )
             });
+            let max_inflight = raw.max_inflight.as_ref().and_then(|m| {
+                self.int::<u32>(
+                    m,
+                    &format!("{path}.max_inflight"),
+                    1,
+                    i64::from(MAX_MAX_INFLIGHT),
+                    "max_inflight",
+                )
+            });
             let Some(addresses) = addresses else { continue };
             let spec = ServerSpec {
                 id: id.clone(),
@@ -198,6 +207,7 @@ impl Validator {
                 transport,
                 timeout,
                 retries: retries.unwrap_or(self.default_retries),
+                max_inflight: max_inflight.unwrap_or(DEFAULT_MAX_INFLIGHT),
             };
             out.insert(id, (spec, raw.key));
         }

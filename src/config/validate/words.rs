@@ -13,6 +13,7 @@ pub(super) fn friendly_type_error(msg: &str, what: &str, key: &str) -> (String, 
             "priority" | "weight" => "a value from 0 to 65535",
             "ttl" => "a TTL from 0 to 2147483647",
             "retries" => "a value from 0 to 10",
+            "max_inflight" => "a value from 1 to 256",
             _ => "a smaller number",
         };
         return (

@@ -206,3 +206,20 @@ fn an_address_list_is_tried_in_order() {
         "{out}"
     );
 }
+
+#[test]
+fn max_inflight_is_bounded() {
+    for value in ["0", "257", "-3"] {
+        let toml = format!(
+            "[servers.p]\nmax_inflight = {value}\naddress = \"192.0.2.53\"\n{HOST}{DOMAIN}"
+        );
+        bad(&toml)
+            .at(value, "servers.p.max_inflight")
+            .says(&format!("max_inflight {value} is out of range"))
+            .says("from 1 to 256")
+            .count(1);
+    }
+    good(&format!(
+        "[servers.a]\naddress = \"192.0.2.53\"\nmax_inflight = 1\n[servers.b]\naddress = \"192.0.2.54\"\nmax_inflight = 256\n{HOST}{DOMAIN}"
+    ));
+}

@@ -1,5 +1,7 @@
-//! Building and sending RFC 2136 UPDATE messages: one per zone, holding every change for the
-//! zone's `_vlmcs._tcp` RRsets.
+//! Building and sending RFC 2136 UPDATE messages for a zone's `_vlmcs._tcp` RRsets: as few
+//! messages as fit in 65535 octets with their TSIG record ([`build_updates`]), each RRset whole
+//! in one message with its prerequisite, so that each RRset changes atomically (§3.2: a message's
+//! prerequisites are checked before any of its updates, and all of it is applied or none).
 //!
 //! - Zone section (§2.3): `zone IN SOA`.
 //! - Prerequisites (§2.4) from the state just read, per RRset: "RRset exists (value
@@ -20,6 +22,8 @@ use super::query::name_of;
 use super::transport::{Kind, Proto, TransportError};
 use crate::model::{Fqdn, RrsetChange, SrvRecord};
 
+mod wire;
+
 fn srv_record(owner: &Fqdn, r: &SrvRecord, ttl: u32, class: DNSClass) -> Record {
     let mut rec = Record::from_rdata(
         name_of(owner),
@@ -30,8 +34,112 @@ fn srv_record(owner: &Fqdn, r: &SrvRecord, ttl: u32, class: DNSClass) -> Record 
     rec
 }
 
-/// Builds the UPDATE for `zone` from the non-empty changes. Returns `None` when nothing is to
-/// be changed (no message must be sent then).
+/// Room every UPDATE leaves for the TSIG record that signing appends (RFC 8945 §4.2), so a
+/// message built to fit still fits once signed, with the largest record any key makes: the key
+/// name as owner (uncompressed, at most 255 octets), type, class, TTL and RDLENGTH (10), the
+/// algorithm name (32: `gss.microsoft.com.` is 19, `hmac-sha512.` 13), time signed and fudge
+/// (8), MAC size and MAC ([`MAX_TSIG_MAC`]), original ID, error and other length (6), other
+/// data (6: a server's clock in BADTIME). 447 octets.
+pub const TSIG_RESERVE: usize = 255 + 10 + 32 + 8 + 2 + MAX_TSIG_MAC + 6 + 6;
+
+/// The largest MAC a key of ours makes, with room to spare: hmac-sha512 is 64 octets, a
+/// GSS-TSIG Kerberos MIC (RFC 3645; AES with a 12-octet checksum plus its 16-octet token header
+/// and sequence numbers) stays under about 100.
+pub const MAX_TSIG_MAC: usize = 128;
+
+/// The most octets an UPDATE may have before it is signed: 65535 (a DNS message over TCP,
+/// RFC 1035 §4.2.2) less [`TSIG_RESERVE`].
+pub const MAX_UPDATE_OCTETS: usize = u16::MAX as usize - TSIG_RESERVE;
+
+/// One UPDATE of a zone's changes and which of them it carries.
+#[derive(Clone, Debug)]
+pub struct UpdateBatch {
+    /// The message decoded (for matching the reply).
+    pub message: Message,
+    /// The message as sent, unsigned (its ID is set when it is sent).
+    pub wire: Vec<u8>,
+    /// The changes it carries: indices into the slice given to [`build_updates`].
+    pub rrsets: std::ops::Range<usize>,
+    /// Its encoded size, unsigned.
+    pub octets: usize,
+}
+
+/// Splits the changes of `zone` into as few UPDATEs as fit in [`MAX_UPDATE_OCTETS`] each, in
+/// order: every RRset's prerequisite, deletes and adds go whole into one message, and each
+/// message takes the longest run of RRsets that fits. Owner names are compressed ([`wire`]);
+/// SRV targets are not (RFC 2782, RFC 3597 §4). docs/design.md has the numbers. `Err` names an
+/// RRset that does not fit in a message by itself.
+pub fn build_updates(zone: &Fqdn, changes: &[RrsetChange]) -> Result<Vec<UpdateBatch>, DnsError> {
+    build_updates_within(zone, changes, MAX_UPDATE_OCTETS)
+}
+
+/// [`build_updates`] with another size limit (tests use small ones).
+pub fn build_updates_within(
+    zone: &Fqdn,
+    changes: &[RrsetChange],
+    limit: usize,
+) -> Result<Vec<UpdateBatch>, DnsError> {
+    let mut out = Vec::new();
+    let mut packer = wire::Packer::new(zone);
+    let mut start = 0;
+    for (i, c) in changes.iter().enumerate() {
+        if c.is_empty() {
+            continue;
+        }
+        let mark = packer.mark();
+        packer.push(c);
+        if packer.len() <= limit {
+            continue;
+        }
+        packer.rollback(mark);
+        if packer.rrsets() == 0 {
+            return Err(too_large(zone, c, limit));
+        }
+        out.push(batch(&packer, start..i)?);
+        packer = wire::Packer::new(zone);
+        start = i;
+        packer.push(c);
+        if packer.len() > limit {
+            return Err(too_large(zone, c, limit));
+        }
+    }
+    if packer.rrsets() > 0 {
+        out.push(batch(&packer, start..changes.len())?);
+    }
+    Ok(out)
+}
+
+fn batch(
+    packer: &wire::Packer<'_>,
+    rrsets: std::ops::Range<usize>,
+) -> Result<UpdateBatch, DnsError> {
+    let wire = packer.finish();
+    let message = Message::from_vec(&wire).map_err(|e| DnsError::Encode {
+        server: "(none yet)".into(),
+        reason: format!("the UPDATE built does not decode: {e}; this is a kmsdns bug"),
+    })?;
+    Ok(UpdateBatch {
+        message,
+        octets: wire.len(),
+        wire,
+        rrsets,
+    })
+}
+
+fn too_large(zone: &Fqdn, c: &RrsetChange, limit: usize) -> DnsError {
+    let records = c.seen.len() + c.delete.len() + c.add.len();
+    DnsError::TooLarge {
+        what: format!(
+            "the change to {} in zone {zone} ({records} records with its prerequisite) does not fit in one UPDATE of {limit} octets",
+            c.owner
+        ),
+        hint: "an RRset changes atomically, in one message, so it cannot be split: give this domain fewer hosts (a KMS RRset needs a few), or change it in steps".into(),
+    }
+}
+
+/// Builds one UPDATE for `zone` from the non-empty changes. Returns `None` when nothing is to
+/// be changed (no message must be sent then). It may be too large to send: [`build_updates`]
+/// splits.
 pub fn build_update(zone: &Fqdn, changes: &[RrsetChange]) -> Option<Message> {
     let changes: Vec<&RrsetChange> = changes.iter().filter(|c| !c.is_empty()).collect();
     if changes.is_empty() {
@@ -107,6 +215,28 @@ pub async fn send_update(
     zone: &Fqdn,
     msg: Message,
 ) -> Result<UpdateReply, DnsError> {
+    let wire = msg.to_vec().map_err(|e| DnsError::Encode {
+        server: client.label.clone(),
+        reason: format!("cannot encode the request: {e}"),
+    })?;
+    send_encoded(client, zone, msg, wire).await
+}
+
+/// [`send_update`] for one message of [`build_updates`], sent as built.
+pub async fn send_batch(
+    client: &DnsClient,
+    zone: &Fqdn,
+    batch: &UpdateBatch,
+) -> Result<UpdateReply, DnsError> {
+    send_encoded(client, zone, batch.message.clone(), batch.wire.clone()).await
+}
+
+async fn send_encoded(
+    client: &DnsClient,
+    zone: &Fqdn,
+    msg: Message,
+    wire: Vec<u8>,
+) -> Result<UpdateReply, DnsError> {
     let uncertain = |what: String, tampering: bool, error: DnsError| {
         Ok(UpdateReply::Uncertain(Uncertain {
             what,
@@ -114,7 +244,7 @@ pub async fn send_update(
             error,
         }))
     };
-    let resp = match client.send(msg, Kind::Update).await {
+    let resp = match client.send_encoded(msg, wire, Kind::Update).await {
         Ok(r) => r,
         Err(e) if e.nothing_sent() => return Err(e),
         Err(DnsError::Transport(t)) if !t.may_have_been_processed() => {
@@ -206,61 +336,4 @@ fn is_server_verdict(e: &DnsError) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rec(t: &str, ttl: u32) -> SrvRecord {
-        SrvRecord::test(t, 0, ttl)
-    }
-
-    #[test]
-    fn prerequisites_and_order() {
-        let zone = Fqdn::parse_domain("example.com").unwrap();
-        let a = Fqdn::parse_domain("a.example.com").unwrap().kms_owner();
-        let b = Fqdn::parse_domain("b.example.com").unwrap().kms_owner();
-        let changes = vec![
-            RrsetChange {
-                owner: a.clone(),
-                seen: vec![],
-                delete: vec![],
-                add: vec![rec("kms1.example.com", 300)],
-            },
-            RrsetChange {
-                owner: b.clone(),
-                seen: vec![rec("old.example.com", 60)],
-                delete: vec![rec("old.example.com", 60)],
-                add: vec![rec("kms1.example.com", 300)],
-            },
-        ];
-        let msg = build_update(&zone, &changes).unwrap();
-        assert_eq!(msg.queries.len(), 1);
-        assert_eq!(msg.answers.len(), 2);
-        assert_eq!(msg.answers[0].dns_class, DNSClass::NONE);
-        assert_eq!(msg.answers[1].dns_class, DNSClass::IN);
-        assert_eq!(msg.answers[1].ttl, 0);
-        assert_eq!(msg.authorities.len(), 3);
-        assert_eq!(
-            msg.authorities[0].dns_class,
-            DNSClass::NONE,
-            "deletes come first"
-        );
-        assert_eq!(msg.authorities[1].dns_class, DNSClass::IN);
-        // It encodes.
-        let bytes = msg.to_vec().unwrap();
-        let back = Message::from_vec(&bytes).unwrap();
-        assert_eq!(back.authorities.len(), 3);
-    }
-
-    #[test]
-    fn nothing_to_send() {
-        let zone = Fqdn::parse_domain("example.com").unwrap();
-        let owner = zone.kms_owner();
-        let c = RrsetChange {
-            owner,
-            seen: vec![rec("kms1.example.com", 1)],
-            delete: vec![],
-            add: vec![],
-        };
-        assert!(build_update(&zone, &[c]).is_none());
-    }
-}
+mod tests;
