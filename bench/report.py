@@ -60,14 +60,23 @@ def machine(a, versions, argv):
     }
 
 
+BOILERPLATE = re.compile(r"\(below main\)|lang_start|libc_start|__rust_begin_short_backtrace|^main$|^kmsdns::main|"
+                         r"^0x[0-9a-f]+$|start_thread|^clone|thread::Builder|std::sys::.*thread|FnOnce.*call_once")
+
+
 def parse_callgrind(text, n=10):
-    """The first n function rows of callgrind_annotate's output: (percent, name)."""
+    """The first n function rows of callgrind_annotate's output as (percent, name), leaving out
+    process and thread entry frames (100 % inclusive, says nothing) and file prefixes."""
     rows = []
     for line in text.splitlines():
         m = re.match(r"^\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(\S.*)$", line)
-        if m and "PROGRAM TOTALS" not in line:
-            name = re.sub(r"\s+\[[^\]]*\]$", "", m.group(3))
-            rows.append((float(m.group(2)), name[:140]))
+        if not m or "PROGRAM TOTALS" in line:
+            continue
+        name = re.sub(r"\s+\[[^\]]*\]$", "", m.group(3))
+        name = re.sub(r"^(?:\?\?\?|\S+?\.(?:c|S|h|rs|cc)):", "", name)
+        if BOILERPLATE.search(name):
+            continue
+        rows.append((float(m.group(2)), name[:140]))
         if len(rows) == n:
             break
     return rows
@@ -161,9 +170,14 @@ def linearity(run):
     return out
 
 
+def busy(d):
+    """(client + named CPU) ÷ wall: near the core count means CPU-bound; far below, waiting."""
+    return f"{(d['cpu'] + d['named_cpu']) / d['wall']:.2f}" if d["wall"] > 0 else "–"
+
+
 def kmsdns_table(run):
-    t = ["| shape | domains | step | wall | kmsdns CPU (user+sys) | peak RSS | named CPU meanwhile | notes |",
-         "|---|---:|---|---:|---:|---:|---:|---|"]
+    t = ["| shape | domains | step | wall | kmsdns CPU (user+sys) | peak RSS | named CPU meanwhile | CPU ÷ wall | notes |",
+         "|---|---:|---|---:|---:|---:|---:|---:|---|"]
     for c in run["cases"]:
         for step, name in STEPS:
             d = c["kmsdns"].get(step)
@@ -175,7 +189,7 @@ def kmsdns_table(run):
             if d.get("verified"):
                 notes.append(d["verified"])
             t.append(f"| {label(c)} | {c['domains']:,} | {name} | {s(d['wall'])} | {s(d['cpu'])} | {mib(d['rss_mib'])} | "
-                     f"{s(d['named_cpu'])} | {esc('; '.join(notes))} |")
+                     f"{s(d['named_cpu'])} | {busy(d)} | {esc('; '.join(notes))} |")
     return t
 
 
@@ -302,6 +316,8 @@ def markdown(run, old):
         "UPDATEs (one per zone, adds only, no reads, no prerequisites, no read-back) to identical fresh zones.",
         "Linearity compares wall times of the same step and shape at 10× the domains.", "",
         "## kmsdns", "", *kmsdns_table(run), "",
+        "CPU ÷ wall is (kmsdns CPU + named CPU) ÷ wall time: close to the number of cores means the two are",
+        "CPU-bound (and named CPU ≈ wall means BIND is the limit); far below 1 means time spent waiting.",
         "`plan` (all to add) runs on the empty zones and must exit 2; `apply --yes` must exit 0 and its result is",
         "read back by AXFR with dig and compared record by record; the no-op `plan` must exit 0 (no changes).", "",
         "## Apply against the peers", "",
