@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,13 +141,13 @@ def run_group(cmds, workdir, tag, named=None, timeout=1800, stdin_files=None, en
             break
     wall = time.perf_counter() - start
     after = named.cpu() if named else 0.0
-    rss, cpu, code = 0.0, 0.0, 0
-    for p, tf, _, _ in procs:
+    rss, cpu, code, shown = 0.0, 0.0, 0, procs[0]
+    for p, tf, out, err in procs:
         r, c = _time_file(tf)
         rss, cpu = max(rss, r), cpu + c
         if code == 0 and p.returncode != 0:
-            code = p.returncode
-    return Measured(wall, rss, cpu, -9 if note else code, after - before, procs[0][2], procs[0][3], note)
+            code, shown = p.returncode, (p, tf, out, err)  # its output explains the failure
+    return Measured(wall, rss, cpu, -9 if note else code, after - before, shown[2], shown[3], note)
 
 
 class Named:
@@ -263,13 +264,19 @@ class Lab:
         want_srv False, that there are none. Returns (ok, message)."""
         zones = [self.shape.zone(i) for i in range(self.shape.zones)]
         got, soas, problems = set(), 0, []
-        for k in range(0, len(zones), batch):
+
+        def dig(chunk):
             cmd = ["dig", "-k", str(self.key), "@127.0.0.1", "-p", str(self.port), "+nocmd", "+nostats",
                    "+nocomments", "+noquestion"]
-            for z in zones[k:k + batch]:
+            for z in chunk:
                 cmd += [z, "AXFR"]
-            r = subprocess.run(cmd, capture_output=True, text=True)
-            for line in r.stdout.splitlines():
+            return subprocess.run(cmd, capture_output=True, text=True).stdout
+
+        chunks = [zones[k:k + batch] for k in range(0, len(zones), batch)]
+        with ThreadPoolExecutor(max_workers=4) as pool:  # not timed: only the result counts
+            outputs = list(pool.map(dig, chunks))
+        for text in outputs:
+            for line in text.splitlines():
                 f = line.split()
                 if len(f) < 4 or line.startswith(";"):
                     if "failed" in line.lower():

@@ -33,11 +33,11 @@ def nsupdate_scripts(lab, parts):
     return paths
 
 
-def run_nsupdate(lab, parts, timeout):
+def run_nsupdate(lab, parts, timeout, attempt=1):
     """`parts` nsupdate -k processes at once, each sending its share of the zones."""
     scripts = nsupdate_scripts(lab, parts)
     cmds = [["nsupdate", "-k", str(lab.key)] for _ in scripts]
-    return run_group(cmds, lab.root, f"nsupdate-{parts}", named=lab.named, timeout=timeout, stdin_files=scripts)
+    return run_group(cmds, lab.root, f"nsupdate-{parts}.try{attempt}", named=lab.named, timeout=timeout, stdin_files=scripts)
 
 
 def venv_ready(venv):

@@ -138,8 +138,11 @@ def goals(run):
                          "≤ 2×", "**NOT MEASURED**"))
         f, ap = floor(c), ok(c, "apply")
         if f and ap:
-            rows.append(("apply ≤ 1.1× floor", lab, f"{s(ap['wall'])} / {s(f)} = {ap['wall'] / f:.2f}×", "≤ 1.1×",
-                         status(ap["wall"] <= 1.1 * f)))
+            txt = f"{s(ap['wall'])} / {s(f)} = {ap['wall'] / f:.2f}×"
+            b = c["peers"].get("nsupdate batched")
+            if b and b["ok"] and b["wall"] < f:
+                txt += f" (one batched nsupdate was faster still: {s(b['wall'])}, {ap['wall'] / b['wall']:.2f}×)"
+            rows.append(("apply ≤ 1.1× floor", lab, txt, "≤ 1.1×", status(ap["wall"] <= 1.1 * f)))
         limit = {10000: 30, 100000: 150}.get(c["domains"])
         if limit:
             got = [(c["kmsdns"][k]["rss_mib"], k) for k, _ in STEPS if ok(c, k)]
@@ -293,7 +296,8 @@ def markdown(run, old):
         "\"Benchmarks\" section say what it does. Timing goals live here, never in tests.", "",
         "## Machine and versions", "",
         f"- {m['cpu']}, {m['cores']} cores, {m['mem_gib']:.0f} GiB; {m['os']}",
-        f"- load average at the start: {' '.join(m['load_start'])} — other work on the machine makes these numbers noisy",
+        f"- load average (1, 5, 15 min) at the start: {' '.join(m['load_start'])}, at the end: {' '.join(m.get('load_end', ['?']))}"
+        " — other work on the machine makes these numbers noisy",
         f"- {m['kmsdns']} (`{m['kmsdns_path']}`, commit {m['commit']}); BIND {m['bind'].replace('BIND ', '')}; "
         f"{m['dig']}; Python {m['python']}"
         + (f"; octoDNS {peers.get('octodns')}, octodns-bind {peers.get('octodns-bind')}, dnspython {peers.get('dnspython')}"

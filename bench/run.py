@@ -58,6 +58,7 @@ def parse_args(argv):
     ap.add_argument("--json", default=str(ROOT / "target" / "bench" / "results.json"), help="raw results (default: %(default)s)")
     ap.add_argument("--lab-dir", default="/dev/shm" if Path("/dev/shm").is_dir() else tempfile.gettempdir(),
                     help="where the lab's temp dir goes (default %(default)s: tmpfs, so BIND's journal fsyncs cost no disk)")
+    ap.add_argument("--from-json", metavar="FILE", help="measure nothing: rewrite --out from an earlier run's results")
     ap.add_argument("--keep", action="store_true", help="keep the lab directories (they hold a TSIG key) for debugging")
     a = ap.parse_args(argv)
     if a.quick:
@@ -170,15 +171,14 @@ def profile(lab, a):
 
 def run_peers(lab, a, case, sync):
     p = case["peers"]
-    runs = [(f"nsupdate x{n}", lambda n=n: peers.run_nsupdate(lab, n, a.step_timeout)) for n in (4, 8)]
-    runs.append(("nsupdate batched", lambda: peers.run_nsupdate(lab, 1, a.step_timeout)))
-    for name, fn in runs:
+    runs = [(f"nsupdate x{n}", n) for n in (4, 8)] + [("nsupdate batched", 1)]
+    for name, procs in runs:
         first = None
         for attempt in (1, 2):  # a loaded machine can make nsupdate time out once: one more try, said so
             log(f"  {name} (fresh zones){' again' if first else ''}")
             if not start_fresh(lab, a, case, name):
                 return
-            m = fn()
+            m = peers.run_nsupdate(lab, procs, a.step_timeout, attempt)
             ok, msg = lab.verify(True) if m.code == 0 else (False, f"exit {m.code}: {m.tail()}")
             p[name] = step_dict(m, ok, "" if ok else msg)
             p[name]["verified"] = msg + (f" (second try; the first failed: {first})" if first else "")
@@ -235,6 +235,11 @@ RUN = {}
 
 def main(argv):
     a = parse_args(argv)
+    if a.from_json:
+        RUN.update(json.loads(Path(a.from_json).read_text()))
+        out = Path(a.out)
+        out.write_text(report.markdown(RUN, out.read_text() if out.exists() else ""))
+        return
     missing = [f"{c} (Debian package {pkg})" for c, pkg in NEEDED.items() if not shutil.which(c)]
     if missing:
         sys.exit("bench: missing " + ", ".join(missing))
@@ -266,6 +271,7 @@ def main(argv):
 
 
 def write(a):
+    RUN["meta"]["load_end"] = Path("/proc/loadavg").read_text().split()[:3]
     Path(a.json).parent.mkdir(parents=True, exist_ok=True)
     Path(a.json).write_text(json.dumps(RUN, indent=1) + "\n")
     out = Path(a.out)
