@@ -128,17 +128,23 @@ def run_group(cmds, workdir, tag, named=None, timeout=1800, stdin_files=None, en
             procs.append((subprocess.Popen(full, stdin=i, stdout=o, stderr=e, env=env, start_new_session=True), tf, out, err))
     note = ""
     deadline = start + timeout
-    for p, *_ in procs:
-        try:
+
+    def kill_all():
+        for q, *_ in procs:
+            if q.poll() is None:
+                os.killpg(q.pid, signal.SIGKILL)  # their own session: only what this group started
+        for q, *_ in procs:
+            q.wait()
+
+    try:
+        for p, *_ in procs:
             p.wait(timeout=max(0.1, deadline - time.perf_counter()))
-        except subprocess.TimeoutExpired:
-            note = "timeout"
-            for q, *_ in procs:
-                if q.poll() is None:
-                    os.killpg(q.pid, signal.SIGKILL)
-            for q, *_ in procs:
-                q.wait()
-            break
+    except subprocess.TimeoutExpired:
+        note = "timeout"
+        kill_all()
+    except BaseException:  # Ctrl-C or SIGTERM: leave nothing running
+        kill_all()
+        raise
     wall = time.perf_counter() - start
     after = named.cpu() if named else 0.0
     rss, cpu, code, shown = 0.0, 0.0, 0, procs[0]

@@ -61,7 +61,8 @@ def machine(a, versions, argv):
 
 
 BOILERPLATE = re.compile(r"\(below main\)|lang_start|libc_start|__rust_begin_short_backtrace|^main$|^kmsdns::main|"
-                         r"^0x[0-9a-f]+$|start_thread|^clone|thread::Builder|std::sys::.*thread|FnOnce.*call_once")
+                         r"^0x[0-9a-f]+$|start_thread|^clone|thread::Builder|std::sys::.*thread|FnOnce.*call_once|"
+                         r"^tokio::runtime::|^std::thread::local::|^tokio::task::|^core::ops::function::")
 
 
 def parse_callgrind(text, n=10):
@@ -253,9 +254,15 @@ def profile_section(run):
         return [f"Not run: {p['note']}."]
     out = [f"`valgrind --tool=callgrind kmsdns plan --detailed-exitcode` (no-op) at {p['shape']} ({p['domains']:,} domains),",
            "`callgrind_annotate`; share of all instructions (Ir), release build (symbols, no debug info). Top 10 inclusive",
-           "(the function and everything it calls) and top 10 self (own instructions only):", "",
+           "(the function and everything it calls; process, thread and tokio runtime frames left out) and top 10 self",
+           "(own instructions only):", "",
            "| inclusive | function | self | function |", "|---:|---|---:|---|"]
-    inc, own = p.get("inclusive", []), p.get("self", [])
+    def rows(mode):
+        if f"{mode}_raw" in p:
+            return parse_callgrind(p[f"{mode}_raw"])
+        return [r for r in p.get(mode, []) if not BOILERPLATE.search(r[1])]
+
+    inc, own = rows("inclusive"), rows("self")
     for i in range(max(len(inc), len(own))):
         a = inc[i] if i < len(inc) else (None, "")
         b = own[i] if i < len(own) else (None, "")
