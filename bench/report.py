@@ -155,6 +155,8 @@ def goals(run):
                     txt += f"; not measured: {', '.join(missing)}"
                 rows.append((f"peak RSS ≤ {limit} MiB", lab, txt, f"≤ {limit} MiB", status(top[0] <= limit and not missing)
                              if not missing or top[0] > limit else "**NOT MEASURED** (partly)"))
+    order = ["validate", "no-op", "apply", "peak RSS"]
+    rows.sort(key=lambda r: next((i for i, k in enumerate(order) if r[0].startswith(k)), len(order)))  # stable
     for kind, step, a, b, ratio in linearity(run):
         if ratio is not None and a >= 1000 and b <= 100000 and b == 10 * a:
             rows.append((f"linear: {step} ×10 work ≤ ×12 time", f"{kind} {a:,} → {b:,}", f"×{ratio:.1f}", "≤ ×12",
@@ -263,10 +265,13 @@ def profile_section(run):
         return [r for r in p.get(mode, []) if not BOILERPLATE.search(r[1])]
 
     inc, own = rows("inclusive"), rows("self")
+    def cells(rows, i):
+        return f"{rows[i][0]:.1f} % | `{rows[i][1]}`" if i < len(rows) else " | "
+
     for i in range(max(len(inc), len(own))):
-        a = inc[i] if i < len(inc) else (None, "")
-        b = own[i] if i < len(own) else (None, "")
-        out.append(f"| {'' if a[0] is None else f'{a[0]:.1f} %'} | `{a[1]}` | {'' if b[0] is None else f'{b[0]:.1f} %'} | `{b[1]}` |")
+        out.append(f"| {cells(inc, i)} | {cells(own, i)} |")
+    if p.get("remark"):
+        out += ["", p["remark"]]
     return out
 
 
