@@ -310,14 +310,15 @@ def markdown(run, old):
         f"- {m['cpu']}, {m['cores']} cores, {m['mem_gib']:.0f} GiB; {m['os']}",
         f"- load average (1, 5, 15 min) at the start: {' '.join(m['load_start'])}, at the end: {' '.join(m.get('load_end', ['?']))}"
         " — other work on the machine makes these numbers noisy",
-        f"- {m['kmsdns']} (`{m['kmsdns_path']}`, commit {m['commit']}); BIND {m['bind'].replace('BIND ', '')}; "
+        f"- {m['kmsdns']} (`{m['kmsdns_path']}`; bench/ at commit {m['commit']}); BIND {re.sub(r"^BIND |\s*<id:[^>]*>", "", m['bind'])}; "
         f"{m['dig']}; Python {m['python']}"
         + (f"; octoDNS {peers.get('octodns')}, octodns-bind {peers.get('octodns-bind')}, dnspython {peers.get('dnspython')}"
            if peers else "; octoDNS not run"),
         "- workload: each domain gets `_vlmcs._tcp.<domain>. SRV 0 0 1688 kms1.corp.example.com.` and `SRV 10 0 1688",
         "  kms2.corp.example.com.` (TTL 3600); shapes N zones × 1 domain and N/100 zones × 100 domains; every message",
         "  TSIG-signed (hmac-sha256, key made by tsig-keygen for the run); one named on 127.0.0.1, each zone with",
-        "  `update-policy { grant kms-update zonesub SRV; }` and `allow-transfer { key kms-update; }`",
+        "  `update-policy { grant kms-update zonesub SRV; }` and `allow-transfer { key kms-update; }`, its files on",
+        f"  {m.get('lab_dir', 'a temp dir')} (tmpfs unless `--lab-dir` says otherwise: journal fsyncs cost no disk time)",
         f"- `validate` and the no-op `plan` are the median of {m['repeat']} runs up to {m['repeat_upto']:,} domains, single",
         "  runs above; everything else runs once. Wall clock from start to exit; peak RSS and user+sys CPU from GNU time",
         "  (`%M %U %S`); named CPU = utime+stime from /proc/<named pid>/stat, read before and after the step.",

@@ -260,6 +260,7 @@ def main(argv):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))
 
     RUN.update(meta=report.machine(a, versions, argv), cases=[])
+    RUN["meta"]["lab_dir"] = a.lab_dir
     started = time.perf_counter()
     # The biggest flat shape (the most zones for BIND to hold) runs last.
     order = sorted(((k, s) for s in a.sizes for k in a.shapes), key=lambda x: (x[1], x[0] == "flat"))
