@@ -300,6 +300,7 @@ def markdown(run, old):
     m = run["meta"]
     peers = m["peers"]
     g = goals(run)
+    bind = re.sub(r"^BIND |\s*<id:[^>]*>", "", m["bind"])
     met = sum("**MET**" in r[4] for r in g)
     doc = [
         "# Benchmarks", "",
@@ -310,7 +311,7 @@ def markdown(run, old):
         f"- {m['cpu']}, {m['cores']} cores, {m['mem_gib']:.0f} GiB; {m['os']}",
         f"- load average (1, 5, 15 min) at the start: {' '.join(m['load_start'])}, at the end: {' '.join(m.get('load_end', ['?']))}"
         " — other work on the machine makes these numbers noisy",
-        f"- {m['kmsdns']} (`{m['kmsdns_path']}`; bench/ at commit {m['commit']}); BIND {re.sub(r"^BIND |\s*<id:[^>]*>", "", m['bind'])}; "
+        f"- {m['kmsdns']} (`{m['kmsdns_path']}`; bench/ at commit {m['commit']}); BIND {bind}; "
         f"{m['dig']}; Python {m['python']}"
         + (f"; octoDNS {peers.get('octodns')}, octodns-bind {peers.get('octodns-bind')}, dnspython {peers.get('dnspython')}"
            if peers else "; octoDNS not run"),
