@@ -84,7 +84,7 @@ impl Default for NetOptions {
 }
 
 /// Zones in flight at once over all servers unless `--parallel` says otherwise (see
-/// docs/benchmarks.md for the measurement behind it).
+/// BENCHMARKS.md, History, for the measurement behind it).
 pub const DEFAULT_PARALLEL: usize = 64;
 
 /// The semaphores that bound the messages in flight to each server: one per address, made
