@@ -1,5 +1,6 @@
 //! `[[hosts]]` and `[[domains]]` entries: the desired SRV records.
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use toml::Spanned;
@@ -21,6 +22,7 @@ impl Validator {
     ) -> Vec<(Host, Range<usize>)> {
         let d = &defaults.0;
         let mut out: Vec<(Host, Range<usize>)> = Vec::new();
+        let mut seen: HashSet<Fqdn> = HashSet::new();
         for (i, v) in self.array(doc, "hosts").into_iter().enumerate() {
             let path = format!("hosts[{i}]");
             self.any_host_declared = true;
@@ -37,7 +39,7 @@ impl Validator {
             let Some(name) = self.name(&raw.name, &format!("{path}.name"), true) else {
                 continue;
             };
-            if out.iter().any(|(h, _)| h.name == name) {
+            if !seen.insert(name.clone()) {
                 self.err(
                     raw.name.span(),
                     format!("{path}.name"),
@@ -86,6 +88,9 @@ impl Validator {
     ) -> Vec<(Domain, Option<Spanned<String>>, String)> {
         let d = &defaults.0;
         let mut out: Vec<(Domain, Option<Spanned<String>>, String)> = Vec::new();
+        // Lookups by name: a linear search per entry made 10,000 domains quadratic.
+        let mut seen: HashSet<Fqdn> = HashSet::new();
+        let by_name: HashMap<&Fqdn, &Host> = hosts.iter().map(|(h, _)| (&h.name, h)).collect();
         for (i, v) in self.array(doc, "domains").into_iter().enumerate() {
             let path = format!("domains[{i}]");
             let Some(raw) =
@@ -96,7 +101,7 @@ impl Validator {
             let Some(name) = self.name(&raw.name, &format!("{path}.name"), false) else {
                 continue;
             };
-            if out.iter().any(|(o, _, _)| o.name == name) {
+            if !seen.insert(name.clone()) {
                 self.err(
                     raw.name.span(),
                     format!("{path}.name"),
@@ -149,6 +154,9 @@ impl Validator {
                     }
                 }
                 Some(list) => {
+                    // A long list is checked for repeats with a set, a short one by a scan.
+                    let mut listed: Option<HashSet<Fqdn>> =
+                        (list.get_ref().len() > 8).then(HashSet::new);
                     for (j, entry) in list.get_ref().iter().enumerate() {
                         let epath = format!("{path}.hosts[{j}]");
                         let ref_name = entry.get_ref().name();
@@ -164,7 +172,7 @@ impl Validator {
                                 continue;
                             }
                         };
-                        let Some((host, _)) = hosts.iter().find(|(h, _)| h.name == parsed) else {
+                        let Some(&host) = by_name.get(&parsed) else {
                             if self.declared_hosts.contains(parsed.as_str()) {
                                 // Its [[hosts]] entry is invalid and reported already.
                                 continue;
@@ -193,7 +201,11 @@ impl Validator {
                             );
                             continue;
                         };
-                        if records.iter().any(|r| r.target == parsed) {
+                        let twice = match &mut listed {
+                            Some(set) => !set.insert(parsed.clone()),
+                            None => records.iter().any(|r| r.target == parsed),
+                        };
+                        if twice {
                             self.err(
                                 entry.span(),
                                 epath,
