@@ -3,7 +3,6 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::Validator;
@@ -79,19 +78,13 @@ impl Validator {
         out
     }
 
-    #[allow(clippy::type_complexity)]
-    pub(super) fn domains(
-        &mut self,
-        doc: &DeTable<'_>,
-        defaults: &(Defaults, Option<(String, Range<usize>)>),
-        hosts: &[(Host, Range<usize>)],
-    ) -> Vec<(Domain, Option<Spanned<String>>, String)> {
-        let d = &defaults.0;
-        let mut out: Vec<(Domain, Option<Spanned<String>>, String)> = Vec::new();
-        // Lookups by name: a linear search per entry made 10,000 domains quadratic.
-        let mut seen: HashSet<Fqdn> = HashSet::new();
-        let by_name: HashMap<&Fqdn, &Host> = hosts.iter().map(|(h, _)| (&h.name, h)).collect();
+    /// Checks the `[[domains]]` entries of `doc` (the whole file, or one batch of it whose
+    /// first entry is the file's entry number `first`) into `acc`.
+    pub(super) fn domains_in(&mut self, doc: &DeTable<'_>, first: usize, acc: &mut DomainAcc<'_>) {
+        let d = acc.defaults;
+        let hosts = acc.hosts;
         for (i, v) in self.array(doc, "domains").into_iter().enumerate() {
+            let i = first + i;
             let path = format!("domains[{i}]");
             let Some(raw) =
                 self.table::<RawDomain>(&path, v, "a [[domains]] entry", schema::DOMAIN)
@@ -101,7 +94,7 @@ impl Validator {
             let Some(name) = self.name(&raw.name, &format!("{path}.name"), false) else {
                 continue;
             };
-            if !seen.insert(name.clone()) {
+            if !acc.seen.insert(name.clone()) {
                 self.err(
                     raw.name.span(),
                     format!("{path}.name"),
@@ -172,7 +165,7 @@ impl Validator {
                                 continue;
                             }
                         };
-                        let Some(&host) = by_name.get(&parsed) else {
+                        let Some(&host) = acc.by_name.get(&parsed) else {
                             if self.declared_hosts.contains(parsed.as_str()) {
                                 // Its [[hosts]] entry is invalid and reported already.
                                 continue;
@@ -256,19 +249,23 @@ impl Validator {
                 self.err(span, format!("{path}.hosts"), format!("the records of `_vlmcs._tcp.{}` would have different TTLs ({} for {}, {} for {})", name.as_str(), first.ttl, first.target.as_str(), other.ttl, other.target.as_str()), "one RRset has one TTL (RFC 2181 §5.2): give these hosts the same ttl");
             }
             let prune = raw.prune.as_ref().map_or(d.prune, |p| *p.get_ref());
-            out.push((
-                Domain {
+            acc.out.push(Placed {
+                server_span: raw.server.as_ref().map(|s| s.span()),
+                index: i,
+                domain: Domain {
                     name,
                     records,
                     zone,
-                    server: raw.server.as_ref().map(|s| s.get_ref().clone()),
+                    server: raw.server.map(|s| s.into_inner()),
                     prune,
                 },
-                raw.server,
-                path,
-            ));
+            });
         }
-        if out.is_empty() && self.diags.is_empty() {
+    }
+
+    /// The one error of a file without domains, when it has no other.
+    pub(super) fn no_domains(&mut self, acc: &DomainAcc<'_>) {
+        if acc.out.is_empty() && self.diags.is_empty() {
             self.err(
                 0..0,
                 "domains",
@@ -276,6 +273,36 @@ impl Validator {
                 "add at least one [[domains]] entry with name = \"corp.example.com\"",
             );
         }
-        out
+    }
+}
+
+/// A checked `[[domains]]` entry, with where its `server` reference is written and its number
+/// in the file (for the error of an unknown server, reported once every server is known).
+pub(super) struct Placed {
+    pub domain: Domain,
+    pub server_span: Option<Range<usize>>,
+    pub index: usize,
+}
+
+/// The `[[domains]]` entries checked so far, and what checking the next one needs: the
+/// defaults, the hosts (and an index of them by name) and the names already seen. Lookups
+/// by name: a linear search per entry made 10,000 domains quadratic.
+pub(super) struct DomainAcc<'a> {
+    pub defaults: &'a Defaults,
+    pub hosts: &'a [(Host, Range<usize>)],
+    pub by_name: HashMap<&'a Fqdn, &'a Host>,
+    pub seen: HashSet<Fqdn>,
+    pub out: Vec<Placed>,
+}
+
+impl<'a> DomainAcc<'a> {
+    pub fn new(defaults: &'a Defaults, hosts: &'a [(Host, Range<usize>)]) -> Self {
+        DomainAcc {
+            defaults,
+            hosts,
+            by_name: hosts.iter().map(|(h, _)| (&h.name, h)).collect(),
+            seen: HashSet::new(),
+            out: Vec::new(),
+        }
     }
 }

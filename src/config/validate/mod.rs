@@ -14,10 +14,13 @@ use crate::model::DesiredState;
 use crate::model::{Fqdn, MAX_TTL};
 
 mod hosts;
+mod read;
 mod servers;
+mod split;
 mod top;
 mod words;
 
+use hosts::DomainAcc;
 use words::{friendly_type_error, name_hint};
 
 pub use servers::parse_address;
@@ -64,63 +67,7 @@ pub fn check(path: &Path, text: &str) -> Outcome {
             key_sources: KeySources::new(),
         };
     }
-    let doc = match DeTable::parse(text) {
-        Ok(doc) => doc,
-        Err(_) => {
-            let (_, errors) = DeTable::parse_recoverable(text);
-            for e in errors {
-                let span = e.span().unwrap_or(0..0);
-                let mut message = e.message().trim().to_string();
-                let mut key = String::new();
-                let mut hint =
-                    "fix the TOML syntax (quotes around strings, `key = value`, [table] headers)"
-                        .to_string();
-                if message == "duplicate key"
-                    && let Some(k) = text.get(span.clone())
-                {
-                    key = k.to_string();
-                    let header = text[..span.start].ends_with('[');
-                    if header {
-                        message = format!("`[{k}]` appears twice");
-                        hint = format!(
-                            "merge the two [{k}] tables into one; each [table] may appear once (only lists like [[hosts]] repeat, with double brackets)"
-                        );
-                    } else {
-                        message = format!("duplicate key `{k}`: it is already set in this table");
-                        hint = format!(
-                            "keep one `{k} = …` per table; for another entry start a new [[table]] header above it"
-                        );
-                    }
-                }
-                diags
-                    .push(Diagnostic::new(span, key, format!("TOML syntax: {message}")).hint(hint));
-            }
-            return Outcome {
-                state: None,
-                diags,
-                key_sources: KeySources::new(),
-            };
-        }
-    };
-    schema::scan(doc.get_ref(), &mut diags);
-    let mut v = Validator {
-        diags,
-        base: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
-        declared_keys: BTreeSet::new(),
-        declared_servers: BTreeSet::new(),
-        declared_hosts: BTreeSet::new(),
-        any_host_declared: false,
-        default_retries: crate::model::DEFAULT_RETRIES,
-        key_sources: KeySources::new(),
-    };
-    let config = v.build(path, doc.get_ref());
-    v.diags.sort_by_key(|d| d.span.start);
-    v.diags.dedup();
-    Outcome {
-        state: Some(config),
-        diags: v.diags,
-        key_sources: v.key_sources,
-    }
+    read::fast(path, text).unwrap_or_else(|| read::whole(path, text))
 }
 
 struct Validator {
@@ -193,6 +140,29 @@ fn path_at(table: &DeTable<'_>, offset: usize) -> Option<String> {
 }
 
 impl Validator {
+    fn new(path: &Path, diags: Diags) -> Self {
+        Validator {
+            diags,
+            base: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            declared_keys: BTreeSet::new(),
+            declared_servers: BTreeSet::new(),
+            declared_hosts: BTreeSet::new(),
+            any_host_declared: false,
+            default_retries: crate::model::DEFAULT_RETRIES,
+            key_sources: KeySources::new(),
+        }
+    }
+
+    fn finish(mut self, state: Option<DesiredState>) -> Outcome {
+        self.diags.sort_by_key(|d| d.span.start);
+        self.diags.dedup();
+        Outcome {
+            state,
+            diags: self.diags,
+            key_sources: self.key_sources,
+        }
+    }
+
     fn err(
         &mut self,
         span: Range<usize>,
@@ -325,13 +295,25 @@ impl Validator {
         }
     }
 
-    fn build(&mut self, path: &Path, doc: &DeTable<'_>) -> DesiredState {
+    /// Checks the file from `doc`, its whole text or the part before its `[[domains]]`
+    /// entries; `more` checks the entries that are not in `doc` (`None`: the batches cannot
+    /// be checked apart, and neither can the file).
+    fn build(
+        &mut self,
+        path: &Path,
+        doc: &DeTable<'_>,
+        more: impl FnOnce(&mut Self, &mut DomainAcc<'_>) -> Option<()>,
+    ) -> Option<DesiredState> {
         let defaults = self.defaults(doc);
         self.default_retries = defaults.0.retries;
         let keys = self.keys(doc);
         let servers = self.servers(doc);
         let hosts = self.hosts(doc, &defaults);
-        let domains = self.domains(doc, &defaults, &hosts);
+        let mut acc = DomainAcc::new(&defaults.0, &hosts);
+        self.domains_in(doc, 0, &mut acc);
+        more(self, &mut acc)?;
+        self.no_domains(&acc);
+        let domains = acc.out;
         let client_suffixes = self.client_suffixes(doc);
 
         // References between tables.
@@ -369,12 +351,15 @@ impl Validator {
                 );
             }
         }
-        let mut domain_list = Vec::new();
-        for (d, server_ref, dpath) in domains {
-            if let Some(s) = server_ref
-                && !servers.contains_key(s.get_ref())
-                && !self.declared_servers.contains(s.get_ref())
+        let mut domain_list = Vec::with_capacity(domains.len());
+        for placed in domains {
+            let d = placed.domain;
+            if let (Some(s), Some(span)) = (&d.server, placed.server_span)
+                && !servers.contains_key(s)
+                && !self.declared_servers.contains(s)
             {
+                let s = Spanned::new(span, s);
+                let dpath = format!("domains[{}]", placed.index);
                 let valid: Vec<&str> = servers.keys().map(String::as_str).collect();
                 let hint = match schema::did_you_mean(s.get_ref(), &valid) {
                     Some(m) => format!("did you mean `{m}`?"),
@@ -393,7 +378,7 @@ impl Validator {
             }
             domain_list.push(d);
         }
-        DesiredState {
+        Some(DesiredState {
             path: path.to_path_buf(),
             defaults: defaults.0,
             keys,
@@ -402,7 +387,7 @@ impl Validator {
             domains: domain_list,
             client_suffixes,
             sha256: String::new(),
-        }
+        })
     }
 
     fn entries<'a, 'i>(
