@@ -249,16 +249,15 @@ impl Validator {
                 self.err(span, format!("{path}.hosts"), format!("the records of `_vlmcs._tcp.{}` would have different TTLs ({} for {}, {} for {})", name.as_str(), first.ttl, first.target.as_str(), other.ttl, other.target.as_str()), "one RRset has one TTL (RFC 2181 §5.2): give these hosts the same ttl");
             }
             let prune = raw.prune.as_ref().map_or(d.prune, |p| *p.get_ref());
-            acc.out.push(Placed {
-                server_span: raw.server.as_ref().map(|s| s.span()),
-                index: i,
-                domain: Domain {
-                    name,
-                    records,
-                    zone,
-                    server: raw.server.map(|s| s.into_inner()),
-                    prune,
-                },
+            if let Some(server) = &raw.server {
+                self.unknown_server(server, &path, acc.servers);
+            }
+            acc.out.push(Domain {
+                name,
+                records,
+                zone,
+                server: raw.server.map(|s| s.into_inner()),
+                prune,
             });
         }
     }
@@ -276,14 +275,6 @@ impl Validator {
     }
 }
 
-/// A checked `[[domains]]` entry, with where its `server` reference is written and its number
-/// in the file (for the error of an unknown server, reported once every server is known).
-pub(super) struct Placed {
-    pub domain: Domain,
-    pub server_span: Option<Range<usize>>,
-    pub index: usize,
-}
-
 /// The `[[domains]]` entries checked so far, and what checking the next one needs: the
 /// defaults, the hosts (and an index of them by name) and the names already seen. Lookups
 /// by name: a linear search per entry made 10,000 domains quadratic.
@@ -291,15 +282,22 @@ pub(super) struct DomainAcc<'a> {
     pub defaults: &'a Defaults,
     pub hosts: &'a [(Host, Range<usize>)],
     pub by_name: HashMap<&'a Fqdn, &'a Host>,
+    /// The valid server ids, sorted.
+    pub servers: &'a [&'a str],
     pub seen: HashSet<Fqdn>,
-    pub out: Vec<Placed>,
+    pub out: Vec<Domain>,
 }
 
 impl<'a> DomainAcc<'a> {
-    pub fn new(defaults: &'a Defaults, hosts: &'a [(Host, Range<usize>)]) -> Self {
+    pub fn new(
+        defaults: &'a Defaults,
+        hosts: &'a [(Host, Range<usize>)],
+        servers: &'a [&'a str],
+    ) -> Self {
         DomainAcc {
             defaults,
             hosts,
+            servers,
             by_name: hosts.iter().map(|(h, _)| (&h.name, h)).collect(),
             seen: HashSet::new(),
             out: Vec::new(),

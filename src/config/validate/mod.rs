@@ -163,6 +163,29 @@ impl Validator {
         }
     }
 
+    /// Reports `server = …` naming no `[servers.*]` table (`valid`: the valid ids, sorted).
+    fn unknown_server(&mut self, s: &Spanned<String>, dpath: &str, valid: &[&str]) {
+        if valid.binary_search(&s.get_ref().as_str()).is_ok()
+            || self.declared_servers.contains(s.get_ref())
+        {
+            return;
+        }
+        let hint = match schema::did_you_mean(s.get_ref(), valid) {
+            Some(m) => format!("did you mean `{m}`?"),
+            None if valid.is_empty() => format!(
+                "define [servers.{}] with address = \"host:port\", or remove `server` to use the zone's primary from its SOA",
+                s.get_ref()
+            ),
+            None => format!("defined servers: {}", valid.join(", ")),
+        };
+        self.err(
+            s.span(),
+            format!("{dpath}.server"),
+            format!("unknown server `{}`", s.get_ref()),
+            hint,
+        );
+    }
+
     fn err(
         &mut self,
         span: Range<usize>,
@@ -309,7 +332,8 @@ impl Validator {
         let keys = self.keys(doc);
         let servers = self.servers(doc);
         let hosts = self.hosts(doc, &defaults);
-        let mut acc = DomainAcc::new(&defaults.0, &hosts);
+        let valid_servers: Vec<&str> = servers.keys().map(String::as_str).collect();
+        let mut acc = DomainAcc::new(&defaults.0, &hosts, &valid_servers);
         self.domains_in(doc, 0, &mut acc);
         more(self, &mut acc)?;
         self.no_domains(&acc);
@@ -351,40 +375,13 @@ impl Validator {
                 );
             }
         }
-        let mut domain_list = Vec::with_capacity(domains.len());
-        for placed in domains {
-            let d = placed.domain;
-            if let (Some(s), Some(span)) = (&d.server, placed.server_span)
-                && !servers.contains_key(s)
-                && !self.declared_servers.contains(s)
-            {
-                let s = Spanned::new(span, s);
-                let dpath = format!("domains[{}]", placed.index);
-                let valid: Vec<&str> = servers.keys().map(String::as_str).collect();
-                let hint = match schema::did_you_mean(s.get_ref(), &valid) {
-                    Some(m) => format!("did you mean `{m}`?"),
-                    None if valid.is_empty() => format!(
-                        "define [servers.{}] with address = \"host:port\", or remove `server` to use the zone's primary from its SOA",
-                        s.get_ref()
-                    ),
-                    None => format!("defined servers: {}", valid.join(", ")),
-                };
-                self.err(
-                    s.span(),
-                    format!("{dpath}.server"),
-                    format!("unknown server `{}`", s.get_ref()),
-                    hint,
-                );
-            }
-            domain_list.push(d);
-        }
         Some(DesiredState {
             path: path.to_path_buf(),
             defaults: defaults.0,
             keys,
             servers: servers.into_iter().map(|(k, (s, _))| (k, s)).collect(),
             hosts: hosts.into_iter().map(|(h, _)| h).collect(),
-            domains: domain_list,
+            domains,
             client_suffixes,
             sha256: String::new(),
         })

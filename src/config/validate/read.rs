@@ -1,7 +1,6 @@
 //! Reading the file into the checks: a big file that ends with its `[[domains]]` entries a
 //! batch at a time (see `split.rs`), any other file whole, with its TOML syntax errors.
 
-use std::ops::Range;
 use std::path::Path;
 
 use toml::de::DeTable;
@@ -25,16 +24,13 @@ pub(super) fn fast(path: &Path, text: &str) -> Option<Outcome> {
     let state = v.build(path, head.get_ref(), |v, acc| {
         for (first, range) in split::batches(&offsets, text.len(), BATCH) {
             let doc = DeTable::parse(&text[range.clone()]).ok()?;
-            let (diags, placed) = (v.diags.len(), acc.out.len());
+            let diags = v.diags.len();
             schema::scan(doc.get_ref(), first, &mut v.diags);
             v.domains_in(doc.get_ref(), first, acc);
             // Spans of the batch are from its start; those of the file from the file's.
-            let shift = |s: &mut Range<usize>| *s = s.start + range.start..s.end + range.start;
-            v.diags[diags..].iter_mut().for_each(|d| shift(&mut d.span));
-            acc.out[placed..]
-                .iter_mut()
-                .filter_map(|p| p.server_span.as_mut())
-                .for_each(shift);
+            for d in &mut v.diags[diags..] {
+                d.span = d.span.start + range.start..d.span.end + range.start;
+            }
         }
         Some(())
     })?;
