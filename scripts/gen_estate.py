@@ -42,7 +42,7 @@ def config_text(port, zones, domains):
 
 def write_bind(lab, port, zones, domains, allow_transfer="none"):
     """named.conf and the zone files for a loopback BIND holding every zone (empty of KMS records)."""
-    lab = Path(lab)
+    lab = Path(lab).resolve()
     conf = [f'include "{lab}/kms-update.key";',
             "options {", f'  directory "{lab}"; pid-file "{lab}/named.pid"; session-keyfile "{lab}/s.key";',
             f'  managed-keys-directory "{lab}"; listen-on port {port} {{ 127.0.0.1; }}; listen-on-v6 {{ none; }};',

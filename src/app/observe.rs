@@ -7,8 +7,6 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::task::JoinSet;
-
 use super::NetOptions;
 use super::keys::KeyRing;
 use crate::dns::discovery::{self, ZoneInfo};
@@ -225,21 +223,14 @@ async fn answering(ips: &[std::net::IpAddr], port: u16, zone: &Fqdn) -> SocketAd
 /// server;
 /// results come back in the order of `placed`.
 async fn read_zones(placed: Vec<Placed>, opts: &NetOptions) -> Vec<ObservedZone> {
-    let limits = super::Limits::new(opts.concurrency);
-    let mut set = JoinSet::new();
-    for (i, p) in placed.into_iter().enumerate() {
-        let limits = limits.clone();
-        set.spawn(async move {
-            let _slot = limits.slot(p.target.server.address).await;
-            (i, read_zone(p).await)
-        });
-    }
-    let mut out: Vec<(usize, ObservedZone)> = Vec::new();
-    while let Some(r) = set.join_next().await {
-        out.push(r.expect("state read task does not panic"));
-    }
-    out.sort_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, z)| z).collect()
+    super::per_server(
+        placed,
+        opts.concurrency,
+        |p| p.target.server.address,
+        read_zone,
+        |_| {},
+    )
+    .await
 }
 
 async fn read_zone(p: Placed) -> ObservedZone {
