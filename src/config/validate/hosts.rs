@@ -121,7 +121,7 @@ impl Validator {
             let zone = match &raw.zone {
                 None => None,
                 Some(z) => match self.name(z, &format!("{path}.zone"), false) {
-                    Some(zn) if name.is_at_or_below(&zn) => Some(zn),
+                    Some(zn) if name.is_at_or_below(&zn) => Some(acc.intern_zone(zn)),
                     Some(zn) => {
                         self.err(z.span(), format!("{path}.zone"), format!("domain `{}` is not inside zone `{}`", name.as_str(), zn.as_str()), format!("set zone to `{}` or one of its parent domains, or remove `zone` to discover it", name.as_str()));
                         None
@@ -285,6 +285,8 @@ pub(super) struct DomainAcc<'a> {
     /// The valid server ids, sorted.
     pub servers: &'a [&'a str],
     pub seen: HashSet<Fqdn>,
+    /// The zone names written so far, so that the domains of one zone share its name.
+    pub zones: HashSet<Fqdn>,
     pub out: Vec<Domain>,
 }
 
@@ -300,7 +302,19 @@ impl<'a> DomainAcc<'a> {
             servers,
             by_name: hosts.iter().map(|(h, _)| (&h.name, h)).collect(),
             seen: HashSet::new(),
+            zones: HashSet::new(),
             out: Vec::new(),
+        }
+    }
+
+    /// `zone`, or the equal name seen before (shared, not a second copy).
+    pub fn intern_zone(&mut self, zone: Fqdn) -> Fqdn {
+        match self.zones.get(&zone) {
+            Some(z) => z.clone(),
+            None => {
+                self.zones.insert(zone.clone());
+                zone
+            }
         }
     }
 }
