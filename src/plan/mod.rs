@@ -135,8 +135,9 @@ impl std::io::Write for HashWriter {
 pub fn state_sha256(zones: &[ZonePlan]) -> String {
     use std::io::Write;
     let mut hash = HashWriter(ring::digest::Context::new(&ring::digest::SHA256));
+    let mut out = std::io::BufWriter::with_capacity(16 * 1024, &mut hash);
     let mut line = |args: std::fmt::Arguments<'_>| {
-        hash.write_fmt(args).expect("hashing does not fail");
+        out.write_fmt(args).expect("hashing does not fail");
     };
     for z in zones {
         line(format_args!("zone {}\n", z.target.zone));
@@ -147,6 +148,8 @@ pub fn state_sha256(zones: &[ZonePlan]) -> String {
             }
         }
     }
+    out.flush().expect("hashing does not fail");
+    drop(out);
     data_encoding::HEXLOWER.encode(hash.0.finish().as_ref())
 }
 
@@ -178,7 +181,11 @@ impl Plan {
             failed_domains: &self.failed_domains,
         };
         let mut hash = HashWriter(ring::digest::Context::new(&ring::digest::SHA256));
-        serde_json::to_writer(&mut hash, &blank).expect("a plan always encodes as JSON");
+        // Buffered: serde_json writes a few bytes at a time.
+        let mut out = std::io::BufWriter::with_capacity(16 * 1024, &mut hash);
+        serde_json::to_writer(&mut out, &blank).expect("a plan always encodes as JSON");
+        std::io::Write::flush(&mut out).expect("hashing does not fail");
+        drop(out);
         data_encoding::HEXLOWER.encode(hash.0.finish().as_ref())
     }
 
