@@ -44,6 +44,9 @@ pub fn check(path: &Path) -> Checked {
     };
     let outcome = validate::check(path, &text);
     let mut sources = outcome.key_sources;
+    // The key paths of the errors, sorted: whether a key's table has one is a range lookup.
+    let error_keys: std::collections::BTreeSet<&str> =
+        outcome.diags.iter().map(|d| d.key.as_str()).collect();
     let keys = outcome
         .state
         .as_ref()
@@ -53,10 +56,12 @@ pub fn check(path: &Path) -> Checked {
                 .filter(|k| {
                     // A key whose own table has an error is reported for that alone.
                     let table = format!("keys.{}", k.id);
-                    !outcome
-                        .diags
-                        .iter()
-                        .any(|d| d.key == table || d.key.starts_with(&format!("{table}.")))
+                    let below = format!("{table}.");
+                    !error_keys.contains(table.as_str())
+                        && !error_keys
+                            .range(below.as_str()..)
+                            .next()
+                            .is_some_and(|e| e.starts_with(&below))
                 })
                 .filter_map(|k| sources.remove(&k.id).map(|(span, p)| (k.clone(), span, p)))
                 .collect()

@@ -92,8 +92,9 @@ fn table_of<'a, 'i>(v: &'a Spanned<DeValue<'i>>) -> Option<&'a DeTable<'i>> {
     }
 }
 
-/// Scans the whole document for unknown keys.
-pub fn scan(doc: &DeTable<'_>, out: &mut Vec<Diagnostic>) {
+/// Scans the whole document (or a batch of its `[[domains]]` entries, the first of them the
+/// file's entry number `first_domain`) for unknown keys.
+pub fn scan(doc: &DeTable<'_>, first_domain: usize, out: &mut Vec<Diagnostic>) {
     check_keys(doc, TOP, "", out);
     for (key, value) in doc.iter() {
         let key: &str = key.get_ref();
@@ -110,6 +111,11 @@ pub fn scan(doc: &DeTable<'_>, out: &mut Vec<Diagnostic>) {
             ("hosts" | "domains", DeValue::Array(items)) => {
                 let known = if key == "hosts" { HOST } else { DOMAIN };
                 for (i, item) in items.iter().enumerate() {
+                    let i = if key == "domains" {
+                        first_domain + i
+                    } else {
+                        i
+                    };
                     let Some(t) = table_of(item) else { continue };
                     let path = format!("{key}[{i}]");
                     check_keys(t, known, &path, out);

@@ -125,30 +125,76 @@ pub fn diff(desired: &DesiredState, observed: &ObservedState) -> Plan {
     plan
 }
 
+/// Feeds what is written into a SHA-256 computation.
+struct HashWriter(ring::digest::Context);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// SHA-256 over the current records of every RRset of every zone, in plan order: lets `apply
 /// PLAN.json` detect a plan file whose state was edited by hand.
 pub fn state_sha256(zones: &[ZonePlan]) -> String {
-    let mut text = String::new();
+    use std::io::Write;
+    let mut hash = HashWriter(ring::digest::Context::new(&ring::digest::SHA256));
+    let mut out = std::io::BufWriter::with_capacity(16 * 1024, &mut hash);
+    let mut line = |args: std::fmt::Arguments<'_>| {
+        out.write_fmt(args).expect("hashing does not fail");
+    };
     for z in zones {
-        text.push_str(&format!("zone {}\n", z.target.zone));
+        line(format_args!("zone {}\n", z.target.zone));
         for r in &z.rrsets {
-            text.push_str(&format!("rrset {}\n", r.owner));
+            line(format_args!("rrset {}\n", r.owner));
             for rec in &r.current {
-                text.push_str(&format!("{rec}\n"));
+                line(format_args!("{rec}\n"));
             }
         }
     }
-    crate::model::sha256_hex(text.as_bytes())
+    out.flush().expect("hashing does not fail");
+    drop(out);
+    data_encoding::HEXLOWER.encode(hash.0.finish().as_ref())
 }
 
 impl Plan {
     /// SHA-256 of the canonical JSON form of the plan with `plan_sha256` empty. The JSON form
     /// is canonical: fields in declaration order, lists in plan order, names normalised.
     pub fn digest(&self) -> String {
-        let mut blank = self.clone();
-        blank.plan_sha256 = String::new();
-        let json = serde_json::to_vec(&blank).expect("a plan always encodes as JSON");
-        crate::model::sha256_hex(&json)
+        // The JSON of the plan with `plan_sha256` blank, streamed into the hash: neither a
+        // copy of the plan nor its JSON text is held (at 10,000 zones they were the peak).
+        #[derive(Serialize)]
+        struct Blank<'a> {
+            schema: u32,
+            kmsdns_version: &'a str,
+            config_file: &'a str,
+            config_sha256: &'a str,
+            state_sha256: &'a str,
+            plan_sha256: &'a str,
+            zones: &'a [ZonePlan],
+            failed_domains: &'a [DomainProblem],
+        }
+        let blank = Blank {
+            schema: self.schema,
+            kmsdns_version: &self.kmsdns_version,
+            config_file: &self.config_file,
+            config_sha256: &self.config_sha256,
+            state_sha256: &self.state_sha256,
+            plan_sha256: "",
+            zones: &self.zones,
+            failed_domains: &self.failed_domains,
+        };
+        let mut hash = HashWriter(ring::digest::Context::new(&ring::digest::SHA256));
+        // Buffered: serde_json writes a few bytes at a time.
+        let mut out = std::io::BufWriter::with_capacity(16 * 1024, &mut hash);
+        serde_json::to_writer(&mut out, &blank).expect("a plan always encodes as JSON");
+        std::io::Write::flush(&mut out).expect("hashing does not fail");
+        drop(out);
+        data_encoding::HEXLOWER.encode(hash.0.finish().as_ref())
     }
 
     /// Counts of adds, changes and deletes over the zones that could be read.

@@ -210,3 +210,29 @@ fn fallbacks_and_failover_round_trip_and_are_covered_by_the_digest() {
         Err(SavedPlanError::Modified { .. })
     ));
 }
+
+/// The digests are streamed into the hash; they are the SHA-256 of the same texts as
+/// before: the plan's JSON with `plan_sha256` blank, and the zone/rrset/record lines.
+#[test]
+fn digests_hash_the_documented_texts() {
+    let plan = diff(&desired(), &observed());
+    let mut blank = plan.clone();
+    blank.plan_sha256 = String::new();
+    let json = serde_json::to_vec(&blank).unwrap();
+    assert_eq!(plan.plan_sha256, crate::model::sha256_hex(&json));
+    let mut text = String::new();
+    for z in &plan.zones {
+        text.push_str(&format!("zone {}\n", z.target.zone));
+        for r in &z.rrsets {
+            text.push_str(&format!("rrset {}\n", r.owner));
+            for rec in &r.current {
+                text.push_str(&format!("{rec}\n"));
+            }
+        }
+    }
+    assert!(
+        text.contains("rrset ") && text.lines().count() > 3,
+        "{text}"
+    );
+    assert_eq!(plan.state_sha256, crate::model::sha256_hex(text.as_bytes()));
+}

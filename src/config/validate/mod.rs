@@ -15,10 +15,13 @@ use crate::model::{Fqdn, MAX_TTL};
 
 mod hosts;
 mod keys_gss;
+mod read;
 mod servers;
+mod split;
 mod top;
 mod words;
 
+use hosts::DomainAcc;
 use words::{friendly_type_error, name_hint};
 
 pub use servers::parse_address;
@@ -65,63 +68,7 @@ pub fn check(path: &Path, text: &str) -> Outcome {
             key_sources: KeySources::new(),
         };
     }
-    let doc = match DeTable::parse(text) {
-        Ok(doc) => doc,
-        Err(_) => {
-            let (_, errors) = DeTable::parse_recoverable(text);
-            for e in errors {
-                let span = e.span().unwrap_or(0..0);
-                let mut message = e.message().trim().to_string();
-                let mut key = String::new();
-                let mut hint =
-                    "fix the TOML syntax (quotes around strings, `key = value`, [table] headers)"
-                        .to_string();
-                if message == "duplicate key"
-                    && let Some(k) = text.get(span.clone())
-                {
-                    key = k.to_string();
-                    let header = text[..span.start].ends_with('[');
-                    if header {
-                        message = format!("`[{k}]` appears twice");
-                        hint = format!(
-                            "merge the two [{k}] tables into one; each [table] may appear once (only lists like [[hosts]] repeat, with double brackets)"
-                        );
-                    } else {
-                        message = format!("duplicate key `{k}`: it is already set in this table");
-                        hint = format!(
-                            "keep one `{k} = …` per table; for another entry start a new [[table]] header above it"
-                        );
-                    }
-                }
-                diags
-                    .push(Diagnostic::new(span, key, format!("TOML syntax: {message}")).hint(hint));
-            }
-            return Outcome {
-                state: None,
-                diags,
-                key_sources: KeySources::new(),
-            };
-        }
-    };
-    schema::scan(doc.get_ref(), &mut diags);
-    let mut v = Validator {
-        diags,
-        base: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
-        declared_keys: BTreeSet::new(),
-        declared_servers: BTreeSet::new(),
-        declared_hosts: BTreeSet::new(),
-        any_host_declared: false,
-        default_retries: crate::model::DEFAULT_RETRIES,
-        key_sources: KeySources::new(),
-    };
-    let config = v.build(path, doc.get_ref());
-    v.diags.sort_by_key(|d| d.span.start);
-    v.diags.dedup();
-    Outcome {
-        state: Some(config),
-        diags: v.diags,
-        key_sources: v.key_sources,
-    }
+    read::fast(path, text).unwrap_or_else(|| read::whole(path, text))
 }
 
 struct Validator {
@@ -194,6 +141,52 @@ fn path_at(table: &DeTable<'_>, offset: usize) -> Option<String> {
 }
 
 impl Validator {
+    fn new(path: &Path, diags: Diags) -> Self {
+        Validator {
+            diags,
+            base: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            declared_keys: BTreeSet::new(),
+            declared_servers: BTreeSet::new(),
+            declared_hosts: BTreeSet::new(),
+            any_host_declared: false,
+            default_retries: crate::model::DEFAULT_RETRIES,
+            key_sources: KeySources::new(),
+        }
+    }
+
+    fn finish(mut self, state: Option<DesiredState>) -> Outcome {
+        self.diags.sort_by_key(|d| d.span.start);
+        self.diags.dedup();
+        Outcome {
+            state,
+            diags: self.diags,
+            key_sources: self.key_sources,
+        }
+    }
+
+    /// Reports `server = …` naming no `[servers.*]` table (`valid`: the valid ids, sorted).
+    fn unknown_server(&mut self, s: &Spanned<String>, dpath: &str, valid: &[&str]) {
+        if valid.binary_search(&s.get_ref().as_str()).is_ok()
+            || self.declared_servers.contains(s.get_ref())
+        {
+            return;
+        }
+        let hint = match schema::did_you_mean(s.get_ref(), valid) {
+            Some(m) => format!("did you mean `{m}`?"),
+            None if valid.is_empty() => format!(
+                "define [servers.{}] with address = \"host:port\", or remove `server` to use the zone's primary from its SOA",
+                s.get_ref()
+            ),
+            None => format!("defined servers: {}", valid.join(", ")),
+        };
+        self.err(
+            s.span(),
+            format!("{dpath}.server"),
+            format!("unknown server `{}`", s.get_ref()),
+            hint,
+        );
+    }
+
     fn err(
         &mut self,
         span: Range<usize>,
@@ -326,13 +319,26 @@ impl Validator {
         }
     }
 
-    fn build(&mut self, path: &Path, doc: &DeTable<'_>) -> DesiredState {
+    /// Checks the file from `doc`, its whole text or the part before its `[[domains]]`
+    /// entries; `more` checks the entries that are not in `doc` (`None`: the batches cannot
+    /// be checked apart, and neither can the file).
+    fn build(
+        &mut self,
+        path: &Path,
+        doc: &DeTable<'_>,
+        more: impl FnOnce(&mut Self, &mut DomainAcc<'_>) -> Option<()>,
+    ) -> Option<DesiredState> {
         let defaults = self.defaults(doc);
         self.default_retries = defaults.0.retries;
         let keys = self.keys(doc);
         let servers = self.servers(doc);
         let hosts = self.hosts(doc, &defaults);
-        let domains = self.domains(doc, &defaults, &hosts);
+        let valid_servers: Vec<&str> = servers.keys().map(String::as_str).collect();
+        let mut acc = DomainAcc::new(&defaults.0, &hosts, &valid_servers);
+        self.domains_in(doc, 0, &mut acc);
+        more(self, &mut acc)?;
+        self.no_domains(&acc);
+        let domains = acc.out;
         let client_suffixes = self.client_suffixes(doc);
 
         // References between tables.
@@ -370,40 +376,16 @@ impl Validator {
                 );
             }
         }
-        let mut domain_list = Vec::new();
-        for (d, server_ref, dpath) in domains {
-            if let Some(s) = server_ref
-                && !servers.contains_key(s.get_ref())
-                && !self.declared_servers.contains(s.get_ref())
-            {
-                let valid: Vec<&str> = servers.keys().map(String::as_str).collect();
-                let hint = match schema::did_you_mean(s.get_ref(), &valid) {
-                    Some(m) => format!("did you mean `{m}`?"),
-                    None if valid.is_empty() => format!(
-                        "define [servers.{}] with address = \"host:port\", or remove `server` to use the zone's primary from its SOA",
-                        s.get_ref()
-                    ),
-                    None => format!("defined servers: {}", valid.join(", ")),
-                };
-                self.err(
-                    s.span(),
-                    format!("{dpath}.server"),
-                    format!("unknown server `{}`", s.get_ref()),
-                    hint,
-                );
-            }
-            domain_list.push(d);
-        }
-        DesiredState {
+        Some(DesiredState {
             path: path.to_path_buf(),
             defaults: defaults.0,
             keys,
             servers: servers.into_iter().map(|(k, (s, _))| (k, s)).collect(),
             hosts: hosts.into_iter().map(|(h, _)| h).collect(),
-            domains: domain_list,
+            domains,
             client_suffixes,
             sha256: String::new(),
-        }
+        })
     }
 
     fn entries<'a, 'i>(
