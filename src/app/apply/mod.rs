@@ -145,37 +145,35 @@ pub async fn apply_plan(
     mut on_done: impl FnMut(&ZoneReport),
 ) -> Vec<ZoneReport> {
     let unanswered = failover::Unanswered::default();
-    let jobs: Vec<(ZonePlan, Result<ServerChain, Problem>)> = plan
-        .zones
-        .iter()
-        .map(|zp| {
-            let chain = zone_clients(zp, keys, opts).map(|c| {
+    // A zone's plan and clients are made only when it starts: `--parallel` of them at a time
+    // in memory, not one per zone of the plan (61 MiB at 10,000 zones when made up front).
+    super::in_order(
+        (0..plan.zones.len()).collect(),
+        opts.parallel,
+        |i| {
+            let zp: ZonePlan = plan.zones[i].clone();
+            let mut chain = zone_clients(&zp, keys, opts).map(|c| {
                 ServerChain::new(c)
                     .sharing(&unanswered)
                     .skipped_when_planned(zp.failover.as_ref())
             });
-            (zp.clone(), chain)
-        })
-        .collect();
-    super::in_order(
-        jobs,
-        opts.parallel,
-        |(zp, mut chain)| async move {
-            let outcome = zone::apply_zone(&zp, &mut chain).await;
-            let (server, server_address, skipped) = match &chain {
-                Ok(c) => (
-                    c.current().label.clone(),
-                    c.current().addr(),
-                    c.skipped.clone(),
-                ),
-                Err(_) => (zp.target.server.label, zp.target.server.address, Vec::new()),
-            };
-            ZoneReport {
-                zone: zp.target.zone,
-                server,
-                server_address,
-                skipped,
-                outcome,
+            async move {
+                let outcome = zone::apply_zone(&zp, &mut chain).await;
+                let (server, server_address, skipped) = match &chain {
+                    Ok(c) => (
+                        c.current().label.clone(),
+                        c.current().addr(),
+                        c.skipped.clone(),
+                    ),
+                    Err(_) => (zp.target.server.label, zp.target.server.address, Vec::new()),
+                };
+                ZoneReport {
+                    zone: zp.target.zone,
+                    server,
+                    server_address,
+                    skipped,
+                    outcome,
+                }
             }
         },
         |r| on_done(r),
