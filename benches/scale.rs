@@ -1,7 +1,8 @@
 //! Criterion benchmarks for issue 13: `validate` (the configuration parsed and checked from a
 //! string) and `plan::diff` at 10,000 and 100,000 domains, generated in memory (1,000 zones
 //! of 10 or 100 domains, two KMS hosts each; the observed state a converged one, so the diff
-//! is a no-op plan's). Run with `cargo bench --bench scale`; under `cargo test --all-targets`
+//! is a no-op plan's), and building the UPDATE messages of one zone holding 10,000 and 100,000
+//! new RRsets (split into messages that fit, names compressed). Run with `cargo bench --bench scale`; under `cargo test --all-targets`
 //! each benchmark runs once.
 
 use std::hint::black_box;
@@ -101,6 +102,42 @@ fn scale(c: &mut Criterion) {
                     let plan = kmsdns::plan::diff(black_box(desired), black_box(observed));
                     assert!(!plan.has_changes());
                     plan
+                })
+            },
+        );
+    }
+    for n in [10_000usize, 100_000] {
+        let zone = kmsdns::model::Fqdn::parse_domain("big.example").expect("zone");
+        let host = |name: &str, priority| kmsdns::model::SrvRecord {
+            target: kmsdns::model::Fqdn::parse_domain(name).expect("host"),
+            port: 1688,
+            priority,
+            weight: 0,
+            ttl: 3600,
+        };
+        let changes: Vec<kmsdns::model::RrsetChange> = (0..n)
+            .map(|i| kmsdns::model::RrsetChange {
+                owner: kmsdns::model::Fqdn::parse_domain(&format!("d{i:06}.big.example"))
+                    .expect("domain")
+                    .kms_owner(),
+                seen: Vec::new(),
+                delete: Vec::new(),
+                add: vec![
+                    host("kms1.corp.example.com", 0),
+                    host("kms2.corp.example.com", 10),
+                ],
+            })
+            .collect();
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(
+            BenchmarkId::new("build_updates", n),
+            &changes,
+            |b, changes| {
+                b.iter(|| {
+                    let batches = kmsdns::dns::update::build_updates(&zone, black_box(changes))
+                        .expect("fits");
+                    assert!(batches.len() > 1);
+                    batches
                 })
             },
         );
