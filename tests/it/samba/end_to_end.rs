@@ -19,7 +19,7 @@ fn samba_plan_apply_replan_verify_with_a_keytab() {
     );
     assert_eq!(dc.dig(&["+short", &host, "A"]).trim(), PEER_IP.to_string());
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dc, dir.path(), "kmsdns", &host, &[&a, &b]);
+    let cfg = config(dc, dir.path(), "kmsdns", &[&host], &[&a, &b]);
 
     let plan = run(dc, &cfg, &["plan", "--detailed-exitcode"]);
     let out = text(&plan);

@@ -6,6 +6,7 @@
 //! `samba_selftest`; here kmsdns has to live with them.
 
 mod end_to_end;
+mod owned;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -13,13 +14,16 @@ use std::process::Output;
 use crate::harness::samba::{SambaDc, ZONE};
 
 /// A config with server `dc` (the DC), key `ad` (gss-tsig, `user`'s keytab), host
-/// `host` and one `[[domains]]` entry per domain, all in the AD zone.
-pub fn config(dc: &SambaDc, dir: &Path, user: &str, host: &str, domains: &[&str]) -> PathBuf {
+/// `hosts` and one `[[domains]]` entry per domain, all in the AD zone.
+pub fn config(dc: &SambaDc, dir: &Path, user: &str, hosts: &[&str], domains: &[&str]) -> PathBuf {
     let mut text = format!(
-        "{}\n{}\n[[hosts]]\nname = \"{host}\"\n",
+        "{}\n{}",
         dc.server_toml("dc", "ad"),
         dc.gss_key_toml("ad", user)
     );
+    for h in hosts {
+        text.push_str(&format!("\n[[hosts]]\nname = \"{h}\"\n"));
+    }
     for d in domains {
         text.push_str(&format!(
             "\n[[domains]]\nname = \"{d}\"\nzone = \"{ZONE}\"\nserver = \"dc\"\n"
