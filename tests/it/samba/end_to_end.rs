@@ -52,7 +52,7 @@ fn samba_plan_apply_replan_verify_with_a_keytab() {
     );
     let want = format!("{host}.");
     for d in [&a, &b] {
-        assert_eq!(targets(dc, &format!("_vlmcs._tcp.{d}")), [want.clone()]);
+        assert_eq!(targets(dc, &format!("_vlmcs._tcp.{d}")), vec![want.clone()]);
         let rr = &dc.srv_records(&format!("_vlmcs._tcp.{d}"))[0];
         assert_eq!(
             (rr.ttl, rr.priority, rr.weight, rr.port),
