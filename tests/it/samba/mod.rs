@@ -5,6 +5,7 @@
 //! MAC's length, error replies that echo the request, no AXFR, no serial bumps) are facts of
 //! `samba_selftest`; here kmsdns has to live with them.
 
+mod echoed;
 mod end_to_end;
 mod owned;
 
