@@ -8,6 +8,7 @@
 mod echoed;
 mod end_to_end;
 mod owned;
+mod serial;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
