@@ -354,3 +354,22 @@ pub fn write_wait(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn serial_text_says_when_the_serial_did_not_move() {
+        use super::serial_text;
+        assert_eq!(
+            serial_text(Some(7), Some(6), ", "),
+            ", zone serial now 7 (read back)"
+        );
+        assert_eq!(
+            serial_text(Some(7), None, "; "),
+            "; zone serial now 7 (read back)"
+        );
+        assert_eq!(serial_text(None, Some(6), ", "), "");
+        let same = serial_text(Some(1), Some(1), ", ");
+        assert!(same.starts_with(", zone serial unchanged at 1 (this server does not bump serials on updates, as Active Directory doesn't); the records were read back"), "{same}");
+    }
+}
