@@ -3,7 +3,7 @@
 //! DC, the zone's only NS) instead of waiting for a serial that will not come.
 
 use super::{config, run, targets, text};
-use crate::harness::samba::{SambaDc, ZONE};
+use crate::harness::samba::{PEER_IP, SambaDc, ZONE};
 
 #[test]
 fn samba_serial_stays_and_wait_compares_record_sets() {
@@ -58,4 +58,62 @@ fn samba_serial_stays_and_wait_compares_record_sets() {
     );
     assert!(!out.contains("NOT in sync"), "{out}");
     assert_eq!(targets(dc, &owner), [format!("kms1.{ZONE}.")]);
+}
+
+/// A second name server that does not answer: compared by record sets it is not in sync, and
+/// `--wait` says so and fails (a DC of the test's own: the shared one keeps one NS).
+#[test]
+fn samba_wait_reports_a_name_server_without_the_applied_records() {
+    let dc = SambaDc::start();
+    let admin = dc.kinit("Administrator");
+    let out = dc.nsupdate(
+        Some(&admin),
+        &format!(
+            "update add {ZONE}. 3600 NS dc2.{ZONE}.\nupdate add dc2.{ZONE}. 3600 A {PEER_IP}\nsend\n"
+        ),
+    );
+    let ns = dc.dig(&["+short", ZONE, "NS"]);
+    assert!(
+        ns.contains(&format!("dc2.{ZONE}.")),
+        "{ns}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let domain = dc.fresh_domain("lagging");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        &dc,
+        dir.path(),
+        "kmsdns",
+        &[&format!("kms1.{ZONE}")],
+        &[&domain],
+    );
+    let apply = run(
+        &dc,
+        &cfg,
+        &["apply", "--yes", "--wait", "--wait-timeout", "3s"],
+    );
+    let out = text(&apply);
+    assert_eq!(apply.status.code(), Some(1), "{out}");
+    assert!(out.contains("zone serial unchanged at"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "{ZONE}. NS {}. in sync, 10.53.0.1:53: serves the applied records",
+            dc.mname()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{ZONE}. NS dc2.{ZONE}. NOT in sync, {PEER_IP}:53: no answer"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("not every name server serves the applied records after 3s (the serial stays"),
+        "{out}"
+    );
+    assert_eq!(
+        targets(&dc, &format!("_vlmcs._tcp.{domain}")),
+        [format!("kms1.{ZONE}.")]
+    );
 }
