@@ -92,3 +92,43 @@ fn samba_plan_apply_replan_verify_with_a_keytab() {
     assert_eq!(failed.len(), 2, "{out}");
     assert!(failed.iter().all(|l| l.contains("1688")), "{out}");
 }
+
+/// The same with the credential cache of `kinit kmsdns` and no principal or keytab in the
+/// config: the ticket's principal is used (and named in the report of a denial).
+#[test]
+fn samba_apply_with_a_credential_cache() {
+    let dc = SambaDc::shared();
+    let domain = dc.fresh_domain("ccache");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = crate::harness::cli::write_config(
+        dir.path(),
+        &format!(
+            "{}\n[keys.ad]\ntype = \"gss-tsig\"\n\n[[hosts]]\nname = \"kms1.{ZONE}\"\n\n\
+             [[domains]]\nname = \"{domain}\"\nzone = \"{ZONE}\"\nserver = \"dc\"\n",
+            dc.server_toml("dc", "ad")
+        ),
+    );
+    let ticket = dc.kinit("kmsdns");
+    let with_ticket = |args: &[&str]| {
+        dc.kmsdns_with(&ticket)
+            .args(args)
+            .arg("-c")
+            .arg(&cfg)
+            .output()
+            .unwrap()
+    };
+    let apply = with_ticket(&["apply", "--yes"]);
+    let out = text(&apply);
+    assert_eq!(apply.status.code(), Some(0), "{out}");
+    assert!(out.contains("read back and verified"), "{out}");
+    let owner = format!("_vlmcs._tcp.{domain}");
+    assert_eq!(targets(dc, &owner), [format!("kms1.{ZONE}.")]);
+    let again = with_ticket(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+
+    // Without the ticket there is no credential: a clear error, nothing sent.
+    let none = run(dc, &cfg, &["plan"]);
+    let out = text(&none);
+    assert_eq!(none.status.code(), Some(1), "{out}");
+    assert!(out.contains("kinit"), "{out}");
+}
