@@ -5,6 +5,9 @@
 //!   (one TCP stream instead of a query per owner); when the server refuses the transfer (or
 //!   anything else goes wrong but a timeout) the owners are queried instead, and when a managed
 //!   owner is a CNAME too, so that the query reports it;
+//!   A zone read with a GSS-TSIG key is never transferred (zone transfers are not signed with
+//!   GSS-TSIG here, and an unsigned one must not stand in for a signed read; Active Directory
+//!   serves no AXFR anyway): its owners are queried, signed;
 //! - otherwise one query per owner, many in flight at once: the server's `max_inflight` bound
 //!   (in the client) decides how many messages are really on the wire; [`WINDOW`] only bounds
 //!   the tasks waiting for it.
@@ -28,7 +31,8 @@ pub(crate) async fn read_rrsets(
     zone: &Fqdn,
     owners: Vec<Fqdn>,
 ) -> Result<Vec<Vec<SrvRecord>>, DnsError> {
-    if owners.len() >= AXFR_MIN {
+    // AXFR is signed with HMAC keys only: a GSS-TSIG client queries each owner, signed.
+    if owners.len() >= AXFR_MIN && client.gss.is_none() {
         match axfr::srv_rrsets(client, zone).await {
             Ok((srv, cnames)) if !owners.iter().any(|o| cnames.contains(o)) => {
                 tracing::debug!(zone = %zone, owners = owners.len(), "read by AXFR");

@@ -1,5 +1,7 @@
 //! `apply --wait`: after an update, poll every name server of the zone until it serves the
-//! new SOA serial.
+//! new SOA serial — or, where the serial does not move on updates (Active Directory: the
+//! serial read back equals the one before), until it serves the applied record sets: each
+//! changed RRset read from each NS must hold the records added and none of those deleted.
 
 use std::time::Duration;
 
@@ -9,7 +11,7 @@ use super::NetOptions;
 use super::apply::{ZoneOutcome, ZoneReport, zone_client};
 use super::keys::KeyRing;
 use crate::dns::{DnsClient, DnsError, discovery, query};
-use crate::model::{Fqdn, Problem};
+use crate::model::{Fqdn, Problem, RrsetChange};
 use crate::plan::Plan;
 
 /// One name server's answer while waiting for a new serial.
@@ -21,8 +23,12 @@ pub struct NsSync {
     pub address: Option<std::net::SocketAddr>,
     /// The last SOA serial it served, if it answered.
     pub serial: Option<u32>,
-    /// True once it serves the new serial (or a later one).
+    /// True once it serves the new serial (or a later one) — or, comparing record sets, every
+    /// applied RRset.
     pub in_sync: bool,
+    /// Comparing record sets: the first changed owner it does not serve as applied yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub behind_at: Option<Fqdn>,
 }
 
 /// The result of `--wait` for one applied zone.
@@ -32,6 +38,9 @@ pub struct ZoneSync {
     pub zone: Fqdn,
     /// The serial read back after the update, which every NS must reach.
     pub serial: u32,
+    /// The serial did not move on the update (Active Directory): the name servers were
+    /// compared by the applied record sets instead.
+    pub by_records: bool,
     /// Each name server's state, or why the NS set could not be found.
     pub servers: std::result::Result<Vec<NsSync>, Problem>,
 }
@@ -46,7 +55,8 @@ impl ZoneSync {
 }
 
 /// For every zone applied with a known serial: polls each of its NS until it serves that
-/// serial (or newer, RFC 1982) or `limit` passes.
+/// serial (or newer, RFC 1982) — or the applied record sets, when the serial did not move —
+/// or `limit` passes.
 pub async fn wait_for_serials(
     plan: &Plan,
     reports: &[ZoneReport],
@@ -64,6 +74,19 @@ pub async fn wait_for_serials(
         else {
             continue;
         };
+        // The serial did not move: compare the record sets the update changed.
+        let by_records = r.outcome.serial_unmoved().is_some();
+        let target = if by_records {
+            Target::Records(
+                zp.rrsets
+                    .iter()
+                    .map(|d| d.to_rrset_change())
+                    .filter(|c| !c.is_empty())
+                    .collect(),
+            )
+        } else {
+            Target::Serial(serial)
+        };
         // Ask the address that took the update (a fallback after failover).
         let took = zone_client(zp, keys, opts).map(|mut c| {
             c.endpoint.addr = r.server_address;
@@ -74,7 +97,7 @@ pub async fn wait_for_serials(
             Ok(primary) => wait_for_serial(
                 &primary,
                 &zp.target.zone,
-                serial,
+                &target,
                 resolver.as_ref(),
                 opts,
                 limit,
@@ -86,10 +109,44 @@ pub async fn wait_for_serials(
         out.push(ZoneSync {
             zone: zp.target.zone.clone(),
             serial,
+            by_records,
             servers,
         });
     }
     out
+}
+
+/// What each name server must serve.
+enum Target {
+    /// This SOA serial or a later one.
+    Serial(u32),
+    /// These changes, applied (the serial does not tell).
+    Records(Vec<RrsetChange>),
+}
+
+/// Whether `client` serves `target` for `zone`: `(in sync, serial seen, first owner behind)`,
+/// or `None` when it did not answer.
+async fn check(
+    client: &DnsClient,
+    zone: &Fqdn,
+    target: &Target,
+) -> Option<(bool, Option<u32>, Option<Fqdn>)> {
+    match target {
+        Target::Serial(serial) => {
+            let got = query::read_serial(client, zone).await.ok()?;
+            Some((got.wrapping_sub(*serial) < (1 << 31), Some(got), None))
+        }
+        Target::Records(changes) => {
+            let serial = query::read_serial(client, zone).await.ok();
+            for c in changes {
+                let got = query::read_srv(client, Some(zone), &c.owner).await.ok()?;
+                if !c.judge(&got).applied {
+                    return Some((false, serial, Some(c.owner.clone())));
+                }
+            }
+            Some((true, serial, None))
+        }
+    }
 }
 
 /// NS names are resolved through the primary (in-zone names) or the resolver; they are asked
@@ -97,7 +154,7 @@ pub async fn wait_for_serials(
 async fn wait_for_serial(
     primary: &DnsClient,
     zone: &Fqdn,
-    serial: u32,
+    target: &Target,
     resolver: Option<&DnsClient>,
     opts: &NetOptions,
     limit: Duration,
@@ -122,6 +179,7 @@ async fn wait_for_serial(
             address: addr,
             serial: None,
             in_sync: false,
+            behind_at: None,
         });
     }
     let deadline = tokio::time::Instant::now() + limit;
@@ -134,9 +192,10 @@ async fn wait_for_serial(
                 Duration::from_secs(1),
                 1,
             );
-            if let Ok(got) = query::read_serial(&client, zone).await {
-                s.serial = Some(got);
-                s.in_sync = got.wrapping_sub(serial) < (1 << 31);
+            if let Some((in_sync, serial, behind_at)) = check(&client, zone, target).await {
+                s.serial = serial.or(s.serial);
+                s.in_sync = in_sync;
+                s.behind_at = behind_at;
             }
         }
         if servers.iter().all(|s| s.in_sync) || tokio::time::Instant::now() >= deadline {

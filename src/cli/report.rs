@@ -213,11 +213,10 @@ pub fn write_apply_summary(
                 changes,
                 messages,
                 serial,
+                serial_before,
                 notes,
             } => {
-                let serial = serial
-                    .map(|s| format!(", zone serial now {s} (read back)"))
-                    .unwrap_or_default();
+                let serial = serial_text(*serial, *serial_before, ", ");
                 let messages = if *messages > 1 {
                     format!(" in {messages} UPDATE messages")
                 } else {
@@ -248,11 +247,14 @@ pub fn write_apply_summary(
                 messages,
                 rrsets,
                 serial,
+                serial_before,
                 notes,
             } => {
-                let serial = serial
-                    .map(|s| format!("; zone serial now {s} (read back)"))
-                    .unwrap_or_default();
+                let serial = if rrsets.applied.is_empty() {
+                    serial_text(*serial, None, "; ")
+                } else {
+                    serial_text(*serial, *serial_before, "; ")
+                };
                 // Nothing went in for sure: the zone failed, like a zone sent in one message.
                 let what = if rrsets.applied.is_empty() && rrsets.unknown.is_empty() {
                     "failed    "
@@ -290,6 +292,18 @@ pub fn write_apply_summary(
     Ok(())
 }
 
+/// `, zone serial now N (read back)` — or, when records went in but the serial did not move
+/// (Active Directory), that it did not and that the records were read back instead.
+fn serial_text(serial: Option<u32>, before: Option<u32>, lead: &str) -> String {
+    match (serial, before) {
+        (Some(s), Some(b)) if s == b => format!(
+            "{lead}zone serial unchanged at {s} (this server does not bump serials on updates, as Active Directory doesn't); the records were read back"
+        ),
+        (Some(s), _) => format!("{lead}zone serial now {s} (read back)"),
+        (None, _) => String::new(),
+    }
+}
+
 /// Writes what `--wait` found for each applied zone.
 pub fn write_wait(
     out: &mut impl Write,
@@ -302,6 +316,11 @@ pub fn write_wait(
                 for s in list {
                     let state = match (s.address, s.serial) {
                         (None, _) => "no address found".to_string(),
+                        (Some(a), _) if z.by_records => match &s.behind_at {
+                            Some(owner) => format!("{a}: {owner} is not as applied yet"),
+                            None if s.in_sync => format!("{a}: serves the applied records"),
+                            None => format!("{a}: no answer"),
+                        },
                         (Some(a), None) => format!("{a}: no answer"),
                         (Some(a), Some(got)) => format!("{a}: serial {got}"),
                     };
@@ -312,7 +331,13 @@ pub fn write_wait(
                     };
                     writeln!(out, "  {} NS {} {sync} {state}", z.zone, s.ns)?;
                 }
-                if !z.ok() {
+                if !z.ok() && z.by_records {
+                    writeln!(
+                        out,
+                        "  {}: not every name server serves the applied records after {limit:?} (the serial stays {}: compared record sets); check replication between the domain controllers",
+                        z.zone, z.serial
+                    )?;
+                } else if !z.ok() {
                     writeln!(
                         out,
                         "  {}: not every name server serves serial {} after {limit:?}; check zone transfers (allow-transfer, also-notify) from the primary",
@@ -328,4 +353,23 @@ pub fn write_wait(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn serial_text_says_when_the_serial_did_not_move() {
+        use super::serial_text;
+        assert_eq!(
+            serial_text(Some(7), Some(6), ", "),
+            ", zone serial now 7 (read back)"
+        );
+        assert_eq!(
+            serial_text(Some(7), None, "; "),
+            "; zone serial now 7 (read back)"
+        );
+        assert_eq!(serial_text(None, Some(6), ", "), "");
+        let same = serial_text(Some(1), Some(1), ", ");
+        assert!(same.starts_with(", zone serial unchanged at 1 (this server does not bump serials on updates, as Active Directory doesn't); the records were read back"), "{same}");
+    }
 }

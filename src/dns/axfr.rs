@@ -5,6 +5,9 @@
 //! against the request MAC, each later one chained to the one before; at most 99 unsigned
 //! messages in a row, and the stream must end on a signed one).
 //!
+//! A client with a GSS-TSIG key never transfers: this module signs with HMAC keys only, and an
+//! unsigned AXFR must not stand in for a signed read ([`DnsError::Unsupported`], nothing sent).
+//!
 //! Each message must arrive within the client's per-try timeout; a transfer is tried once (a
 //! server that refuses says so at once).
 
@@ -87,6 +90,18 @@ async fn transfer(client: &DnsClient, zone: &Fqdn) -> Result<Vec<Record>, DnsErr
         server: server.clone(),
         source,
     };
+    if let Some(g) = &client.gss {
+        // The transfer is signed with an HMAC key or not at all; a GSS-TSIG zone would get an
+        // unsigned request, which its server may answer with anything.
+        return Err(DnsError::Unsupported {
+            what: format!(
+                "kmsdns does not sign zone transfers with GSS-TSIG ({}), and sends none unsigned: no AXFR of {} from {server}",
+                g.label(),
+                zone.as_str()
+            ),
+            hint: "name the domains instead of the zone (`kmsdns import DOMAIN…`); plan and apply read each owner with a signed query".into(),
+        });
+    }
     let mut msg = Message::new(random_id(), MessageType::Query, OpCode::Query);
     msg.add_query(Query::query(name_of(zone), RecordType::AXFR));
     let id = msg.metadata.id;

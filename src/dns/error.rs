@@ -60,6 +60,10 @@ pub enum DnsError {
     /// A message that cannot be made small enough to send: nothing was sent.
     #[error("{what}")]
     TooLarge { what: String, hint: String },
+    /// A request kmsdns will not make (e.g. an AXFR that could not be signed): nothing was
+    /// sent.
+    #[error("{what}")]
+    Unsupported { what: String, hint: String },
 }
 
 impl DnsError {
@@ -72,7 +76,7 @@ impl DnsError {
             DnsError::NotAuthoritative { .. } => "point `server` at the zone's primary (the SOA MNAME), or set `zone` so discovery finds the right one".to_string(),
             DnsError::BadReply { .. } => "check that the address is a DNS server; if it is, this is a bug worth reporting".to_string(),
             DnsError::Encode { .. } => "check the key's name, algorithm and secret; if they are right, this is a bug worth reporting".to_string(),
-            DnsError::TooLarge { hint, .. } => hint.clone(),
+            DnsError::TooLarge { hint, .. } | DnsError::Unsupported { hint, .. } => hint.clone(),
             DnsError::Discovery { name, .. } => format!("set zone = \"…\" and server = \"…\" for {} in the config, or pass --resolver ADDR", name.as_str()),
             DnsError::Gss { source, .. } => source.hint(),
         }
@@ -82,7 +86,9 @@ impl DnsError {
     /// signed, or the GSS-TSIG context could not be made.
     pub fn nothing_sent(&self) -> bool {
         match self {
-            DnsError::Encode { .. } | DnsError::TooLarge { .. } => true,
+            DnsError::Encode { .. } | DnsError::TooLarge { .. } | DnsError::Unsupported { .. } => {
+                true
+            }
             DnsError::Gss { source, .. } => source.before_sending(),
             _ => false,
         }

@@ -26,6 +26,7 @@ mod render;
 mod render_powershell;
 mod render_roundtrip;
 mod render_servers;
+mod samba;
 mod samba_selftest;
 mod saved_plans;
 mod scale;

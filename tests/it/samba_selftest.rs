@@ -207,7 +207,7 @@ fn write_property_on_the_node_alone_lets_another_account_update_it() {
 /// Our binary runs inside the DC's namespace ([`SambaDc::kmsdns`]): `plan` reads the AD zone
 /// (unsigned reads are allowed), and an unsigned `apply` is refused by the secure-only zone
 /// with an error that names the zone and the server, and changes nothing. (GSS-TSIG end to end
-/// is the GSS client's test.)
+/// with a gss-tsig key: `tests/it/samba/`.)
 #[test]
 fn kmsdns_runs_in_the_namespace_and_an_unsigned_apply_is_refused() {
     let dc = SambaDc::shared();

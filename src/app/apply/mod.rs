@@ -31,6 +31,10 @@ pub enum ZoneOutcome {
         messages: usize,
         /// The zone's SOA serial read after the update, when it could be read.
         serial: Option<u32>,
+        /// The serial read before the update: equal to `serial` on a server that does not
+        /// bump serials on updates (Active Directory), where only the records tell.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        serial_before: Option<u32>,
         /// What happened to a reply that could not be trusted (warnings), if anything.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         notes: Vec<String>,
@@ -52,6 +56,9 @@ pub enum ZoneOutcome {
         rrsets: RrsetOutcomes,
         /// The zone's SOA serial read afterwards, when it could be read.
         serial: Option<u32>,
+        /// The serial read before the first UPDATE.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        serial_before: Option<u32>,
         /// What happened to replies that could not be trusted, if anything.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         notes: Vec<String>,
@@ -71,6 +78,19 @@ pub struct RrsetOutcomes {
 }
 
 impl ZoneOutcome {
+    /// The serial of an applied zone whose SOA serial did not move although records did (a
+    /// server that does not bump serials on updates: Active Directory, Samba).
+    pub fn serial_unmoved(&self) -> Option<u32> {
+        match self {
+            ZoneOutcome::Applied {
+                serial: Some(s),
+                serial_before: Some(b),
+                ..
+            } if s == b => Some(*s),
+            _ => None,
+        }
+    }
+
     /// True when the zone did not end as planned (failed, or only partly applied).
     pub fn failed(&self) -> bool {
         matches!(self, ZoneOutcome::Failed(_) | ZoneOutcome::Partial { .. })

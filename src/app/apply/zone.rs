@@ -154,6 +154,7 @@ pub(super) async fn apply_zone(
             changes: zp.change_count(),
             messages,
             serial,
+            serial_before,
             notes,
         };
     };
@@ -174,6 +175,7 @@ pub(super) async fn apply_zone(
         messages,
         rrsets,
         serial,
+        serial_before,
         notes,
     }
 }

@@ -318,8 +318,14 @@ async fn negotiate(
 
 /// An error RCODE to an UPDATE signed with GSS-TSIG, said in Kerberos terms: the principal
 /// that was refused and the grant it needs (BIND's update-policy line; in Active Directory,
-/// write access on the `_vlmcs._tcp` node, which Samba/AD deny with SERVFAIL).
-pub fn explain_refusal(client: &DnsClient, zone: &Fqdn, err: DnsError) -> DnsError {
+/// write access on the `_vlmcs._tcp` node itself, which Samba/AD deny with SERVFAIL). `nodes`
+/// are the owner names the UPDATE changes.
+pub fn explain_refusal(
+    client: &DnsClient,
+    zone: &Fqdn,
+    nodes: &[String],
+    err: DnsError,
+) -> DnsError {
     use hickory_proto::op::ResponseCode;
     let Some(g) = &client.gss else {
         return err;
@@ -331,26 +337,29 @@ pub fn explain_refusal(client: &DnsClient, zone: &Fqdn, err: DnsError) -> DnsErr
     let principal = g.principal();
     let server = &client.label;
     let zone = zone.as_str();
-    let ad = format!(
-        "in Active Directory, {principal} needs write access on the _vlmcs._tcp node of each domain; the node belongs to whoever created it (often the first KMS host's computer account): pre-create the node and grant {principal} write on that node only (dnsmgmt.msc → the node → Properties → Security, or `kmsdns render powershell`)"
-    );
+    let what = match nodes {
+        [] => format!("zone {zone}"),
+        [one] => format!("zone {zone} (node {one})"),
+        [first, rest @ ..] => format!("zone {zone} (nodes {first} and {} more)", rest.len()),
+    };
+    let ad = ad_grant_hint(&principal, zone, nodes);
     let (message, hint) = match rcode {
         ResponseCode::Refused | ResponseCode::NotAuth => (
             format!(
-                "{server} refused the update of zone {zone} by Kerberos principal {principal} (gss-tsig key `{}`) ({})",
+                "{server} refused the update of {what} by Kerberos principal {principal} (gss-tsig key `{}`) ({})",
                 g.key.id,
                 super::error::rcode_name(rcode)
             ),
             format!(
-                "grant {principal} the SRV records at _vlmcs._tcp.<domain>: BIND: update-policy {{ grant {principal} name _vlmcs._tcp.<domain>. SRV; }}; in zone {zone}; {ad}"
+                "BIND: grant {principal} the SRV records at _vlmcs._tcp.<domain>: update-policy {{ grant {principal} name _vlmcs._tcp.<domain>. SRV; }}; in zone {zone}. {ad}"
             ),
         ),
         ResponseCode::ServFail => (
             format!(
-                "{server} failed the update of zone {zone} by Kerberos principal {principal} (gss-tsig key `{}`) (SERVFAIL): Samba and Active Directory answer SERVFAIL when the node's ACL denies the principal",
+                "{server} failed the update of {what} by Kerberos principal {principal} (gss-tsig key `{}`) with SERVFAIL: Samba and Active Directory answer SERVFAIL when the node's ACL denies the principal (the node exists and belongs to another account)",
                 g.key.id
             ),
-            format!("{ad}; otherwise check the server's log"),
+            format!("{ad}; if the grant is in place, check the server's log"),
         ),
         _ => return err,
     };
@@ -359,4 +368,26 @@ pub fn explain_refusal(client: &DnsClient, zone: &Fqdn, err: DnsError) -> DnsErr
         message,
         hint,
     }
+}
+
+/// The Active Directory side of a denied update: whose the node is, what the principal needs
+/// and the three ways to grant it (README "Microsoft DNS / Active Directory").
+fn ad_grant_hint(principal: &str, zone: &str, nodes: &[String]) -> String {
+    let zone = zone.trim_end_matches('.');
+    let user = principal.split('@').next().unwrap_or(principal);
+    let dn = |node: &str| {
+        let node = node.trim_end_matches('.');
+        let relative = node
+            .strip_suffix(&format!(".{zone}"))
+            .unwrap_or("_vlmcs._tcp.<domain label>");
+        let base: Vec<String> = zone.split('.').map(|l| format!("DC={l}")).collect();
+        format!(
+            "DC={relative},DC={zone},CN=MicrosoftDNS,DC=DomainDnsZones,{}",
+            base.join(",")
+        )
+    };
+    let example = dn(nodes.first().map_or("", String::as_str));
+    format!(
+        "in Active Directory a _vlmcs._tcp node belongs to the account that created it (here likely another account, often the first KMS host's computer account), and only its owner and administrators may change it: {principal} needs write access (Read/Write Property) on that node itself, not on the zone. A DNS administrator grants it on each node: `kmsdns render powershell -c CONFIG > kms-dns.ps1`, then on Windows `.\\kms-dns.ps1 -DnsServer <dc> -KmsdnsAccount '<DOMAIN>\\{user}'`; or by hand `dsacls \"{example}\" /G \"<DOMAIN>\\{user}:RPWP\"` (the DN's last part is your AD domain's); on a Samba DC `samba-tool dsacl set --objectdn=\"{example}\" --sddl=\"(A;;RPWP;;;<SID of {user}>)\"`"
+    )
 }

@@ -267,3 +267,39 @@ fn key_names_and_service_hosts() {
         "dc1.ad.example.com"
     );
 }
+
+#[test]
+fn ad_grant_hint_names_the_node_object_and_the_three_ways_to_grant() {
+    let hint = super::ad_grant_hint(
+        "svc-kmsdns@CORP.EXAMPLE.COM",
+        "corp.example.com.",
+        &["_vlmcs._tcp.branch.corp.example.com.".to_string()],
+    );
+    let dn = "DC=_vlmcs._tcp.branch,DC=corp.example.com,CN=MicrosoftDNS,DC=DomainDnsZones,DC=corp,DC=example,DC=com";
+    assert!(
+        hint.contains(&format!("dsacls \"{dn}\" /G \"<DOMAIN>\\svc-kmsdns:RPWP\"")),
+        "{hint}"
+    );
+    assert!(
+        hint.contains(&format!("samba-tool dsacl set --objectdn=\"{dn}\"")),
+        "{hint}"
+    );
+    assert!(
+        hint.contains("-KmsdnsAccount '<DOMAIN>\\svc-kmsdns'"),
+        "{hint}"
+    );
+    assert!(
+        hint.contains("svc-kmsdns@CORP.EXAMPLE.COM needs write access"),
+        "{hint}"
+    );
+    // The apex node of the zone itself.
+    let apex = super::ad_grant_hint(
+        "k@R",
+        "corp.example.com",
+        &["_vlmcs._tcp.corp.example.com.".into()],
+    );
+    assert!(
+        apex.contains("\"DC=_vlmcs._tcp,DC=corp.example.com,CN="),
+        "{apex}"
+    );
+}

@@ -237,6 +237,13 @@ async fn send_encoded(
     msg: Message,
     wire: Vec<u8>,
 ) -> Result<UpdateReply, DnsError> {
+    let mut nodes: Vec<String> = Vec::new();
+    for r in &msg.authorities {
+        let name = r.name.to_ascii();
+        if !nodes.contains(&name) {
+            nodes.push(name);
+        }
+    }
     let uncertain = |what: String, tampering: bool, error: DnsError| {
         Ok(UpdateReply::Uncertain(Uncertain {
             what,
@@ -295,7 +302,7 @@ async fn send_encoded(
             op: Operation::Update,
         },
     );
-    let err = super::gss::explain_refusal(client, zone, err);
+    let err = super::gss::explain_refusal(client, zone, &nodes, err);
     if resp.sent > 1 && err.is_stale_state() {
         // Our own first copy may have gone in and made the resend's prerequisites fail.
         return uncertain(

@@ -103,7 +103,7 @@ fn principal_without_a_grant_is_refused_by_name() {
     let text = fails(&lab, &lines, &empty_ccache(&lab), &["apply", "--yes"]);
     assert!(
         text.contains(
-            "refused the update of zone corp.example.com by Kerberos principal other@KMSDNS.TEST"
+            "refused the update of zone corp.example.com (node _vlmcs._tcp.corp.example.com.) by Kerberos principal other@KMSDNS.TEST"
         ),
         "{text}"
     );

@@ -4,6 +4,7 @@
 mod credentials;
 mod end_to_end;
 mod harness_selftest;
+mod many_domains;
 mod render;
 mod tampered;
 

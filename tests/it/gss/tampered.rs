@@ -60,7 +60,7 @@ fn echoed_error_reply_counts_for_its_rcode() {
     assert!(text.contains("echoes our request"), "{text}");
     assert!(
         text.contains(
-            "refused the update of zone corp.example.com by Kerberos principal other@KMSDNS.TEST"
+            "refused the update of zone corp.example.com (node _vlmcs._tcp.corp.example.com.) by Kerberos principal other@KMSDNS.TEST"
         ),
         "{text}"
     );

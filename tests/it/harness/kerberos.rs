@@ -243,6 +243,21 @@ impl GssLab {
 
     /// Like [`GssLab::start`], with a last change to the BIND builder.
     pub fn start_with(zones: &[&str], f: impl FnOnce(ServerBuilder) -> ServerBuilder) -> GssLab {
+        Self::build(zones, &[], f)
+    }
+
+    /// Like [`GssLab::start`] for one zone, with `admin` also granted SRV at
+    /// `_vlmcs._tcp.<domain>.` for each of `domains` (names inside `zone`).
+    #[allow(dead_code)] // for tests with many domains in one zone
+    pub fn start_with_domains(zone: &str, domains: &[String]) -> GssLab {
+        Self::build(&[zone], domains, |b| b)
+    }
+
+    fn build(
+        zones: &[&str],
+        domains: &[String],
+        f: impl FnOnce(ServerBuilder) -> ServerBuilder,
+    ) -> GssLab {
         let kdc = Kdc::start();
         let services: Vec<String> = zones.iter().map(|z| format!("DNS/ns1.{z}")).collect();
         for p in services
@@ -261,13 +276,17 @@ impl GssLab {
             .env("KRB5_CONFIG", &kdc.krb5_conf().display().to_string())
             .env("KRB5_KTNAME", &format!("FILE:{}", dns_keytab.display()));
         for z in zones {
+            let mut grants = format!("\tgrant admin@{REALM} name _vlmcs._tcp.{z}. SRV;\n");
+            for d in domains.iter().filter(|d| d.ends_with(&format!(".{z}"))) {
+                grants.push_str(&format!(
+                    "\tgrant admin@{REALM} name _vlmcs._tcp.{d}. SRV;\n"
+                ));
+            }
             builder = builder.zone(
                 ZoneBuilder::new(z)
                     .record("kms1 A 127.0.0.1")
                     .record("kms2 A 127.0.0.1")
-                    .policy(Policy::Raw(format!(
-                        "update-policy {{\n\tgrant admin@{REALM} name _vlmcs._tcp.{z}. SRV;\n}};"
-                    ))),
+                    .policy(Policy::Raw(format!("update-policy {{\n{grants}}};"))),
             );
         }
         let bind = BindServer::start(&f(builder));
