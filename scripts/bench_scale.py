@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gen_estate  # noqa: E402
-from bench import free_port  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from lab import free_port  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 

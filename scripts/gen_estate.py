@@ -13,6 +13,7 @@ Also importable: config_text(), write_bind().
 """
 
 import argparse
+import os
 from pathlib import Path
 
 
@@ -29,7 +30,8 @@ def domain_name(d, z, zones, domains):
 def config_text(port, zones, domains):
     """The kmsdns config: two hosts (priority 0 and 10), every domain with zone and server."""
     out = ['[defaults]', 'key = "kms-update"', '', '[keys.kms-update]', 'file = "kms-update.key"', '',
-           '[servers.lab]', f'address = "127.0.0.1:{port}"', '',
+           '[servers.lab]', f'address = "127.0.0.1:{port}"',
+           *([f'max_inflight = {os.environ["KMSDNS_BENCH_MAX_INFLIGHT"]}'] if os.environ.get("KMSDNS_BENCH_MAX_INFLIGHT") else []), '',
            '[[hosts]]', 'name = "kms1.corp.example.com"', '',
            '[[hosts]]', 'name = "kms2.corp.example.com"', 'priority = 10', '']
     for z in range(zones):
