@@ -8,12 +8,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin:/sbin"
 
+# The build links the system GSSAPI (the `gss` feature, for Active Directory's GSS-TSIG):
+# libkrb5-dev for its headers, libclang-dev for bindgen.
 if ! command -v named >/dev/null || ! command -v tsig-keygen >/dev/null || ! command -v dig >/dev/null \
-   || ! command -v python3 >/dev/null; then
-  echo "== installing BIND (bind9 bind9-utils bind9-dnsutils) and python3 (port picking, KMS stand-in)"
+   || ! command -v python3 >/dev/null || [ ! -e /usr/include/gssapi/gssapi.h ] \
+   || ! ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1; then
+  echo "== installing BIND (bind9 bind9-utils bind9-dnsutils), python3 (port picking, KMS stand-in)" \
+    "and the build's GSSAPI dependencies (libkrb5-dev libclang-dev)"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq bind9 bind9-utils bind9-dnsutils python3 >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq bind9 bind9-utils bind9-dnsutils python3 \
+    libkrb5-dev libclang-dev >/dev/null
 fi
 echo "== building kmsdns"
 cargo build --quiet --locked
