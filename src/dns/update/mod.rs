@@ -66,7 +66,7 @@ pub struct UpdateBatch {
 
 /// Splits the changes of `zone` into as few UPDATEs as fit in [`MAX_UPDATE_OCTETS`] each, in
 /// order: every RRset's prerequisite, deletes and adds go whole into one message, and each
-/// message takes the longest run of RRsets that fits. Owner names are compressed ([`wire`]);
+/// message takes the longest run of RRsets that fits. Owner names are compressed (the `wire` module);
 /// SRV targets are not (RFC 2782, RFC 3597 §4). docs/design.md has the numbers. `Err` names an
 /// RRset that does not fit in a message by itself.
 pub fn build_updates(zone: &Fqdn, changes: &[RrsetChange]) -> Result<Vec<UpdateBatch>, DnsError> {
