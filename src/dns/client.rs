@@ -181,6 +181,11 @@ impl DnsClient {
         };
         // After the negotiation, which sends messages of its own through this bound.
         let _permit = self.permit().await;
+        // A GSS-TSIG context takes one message at a time (see `GssSession::turn`).
+        let _turn = match &self.gss {
+            Some(session) if gss.is_some() => Some(session.turn.lock().await),
+            _ => None,
+        };
         let (wire, request_mac) = match (&gss, &self.key) {
             (Some(est), _) => {
                 let signed =
