@@ -44,8 +44,12 @@ pub struct ServerTarget {
     pub timeout_ms: u64,
     /// Tries after the first one.
     pub retries: u32,
-    /// Messages (reads, updates) in flight to this server at once.
-    #[serde(default = "default_max_inflight")]
+    /// Messages (reads, updates) in flight to this server at once. Left out of the JSON when
+    /// it is the default, so plans saved before it existed keep their digest.
+    #[serde(
+        default = "default_max_inflight",
+        skip_serializing_if = "is_default_max_inflight"
+    )]
     pub max_inflight: u32,
     /// The TSIG key name on the wire; `None` = unsigned.
     pub key: Option<String>,
@@ -170,6 +174,10 @@ pub struct ObservedState {
     pub zones: Vec<ObservedZone>,
     /// Domains whose zone or server could not be found.
     pub failed_domains: Vec<DomainProblem>,
+}
+
+fn is_default_max_inflight(n: &u32) -> bool {
+    *n == default_max_inflight()
 }
 
 fn default_max_inflight() -> u32 {
