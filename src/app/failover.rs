@@ -15,18 +15,13 @@ use std::sync::{Arc, Mutex};
 
 use super::NetOptions;
 use super::keys::{KeyRing, Signer};
-use crate::dns::transport::TransportError;
 use crate::dns::{DnsClient, DnsError};
 use crate::model::{Failover, Problem, ServerTarget, SkipReason, SkippedServer};
 
 /// Why an error lets the next address be tried: `Some` only when nothing answered — the
-/// address could not be reached or did not reply in time.
+/// address could not be reached or did not reply in time ([`DnsError::unanswered`]).
 pub(crate) fn skip_reason(e: &DnsError) -> Option<SkipReason> {
-    match e {
-        DnsError::Transport(TransportError::Timeout { .. }) => Some(SkipReason::Timeout),
-        DnsError::Transport(TransportError::Io { .. }) => Some(SkipReason::Unreachable),
-        _ => None,
-    }
+    e.unanswered()
 }
 
 /// One client per address of `server`, in the order they are tried.
@@ -262,7 +257,6 @@ pub(crate) fn apply_order(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns::transport::Proto;
     use std::time::Duration;
 
     fn client(port: u16) -> DnsClient {
@@ -276,29 +270,15 @@ mod tests {
     }
 
     fn timeout(port: u16) -> DnsError {
-        DnsError::Transport(TransportError::Timeout {
-            server: format!("127.0.0.1:{port}").parse().unwrap(),
-            proto: Proto::Udp,
-            tries: 1,
-            timeout: Duration::from_millis(100),
-        })
+        DnsError::test_timeout(format!("127.0.0.1:{port}").parse().unwrap())
     }
 
     #[test]
     fn only_silence_moves_on() {
         assert_eq!(skip_reason(&timeout(1)), Some(SkipReason::Timeout));
-        let refused = DnsError::Transport(TransportError::Io {
-            server: "127.0.0.1:1".parse().unwrap(),
-            proto: Proto::Udp,
-            sent: false,
-            source: std::io::ErrorKind::ConnectionRefused.into(),
-        });
+        let refused = DnsError::test_unreachable("127.0.0.1:1".parse().unwrap());
         assert_eq!(skip_reason(&refused), Some(SkipReason::Unreachable));
-        let answered = DnsError::Rcode {
-            rcode: hickory_proto::op::ResponseCode::Refused,
-            message: "refused".into(),
-            hint: String::new(),
-        };
+        let answered = DnsError::test_refused();
         assert_eq!(skip_reason(&answered), None);
         let mut chain = ServerChain::new(vec![client(1), client(2)]);
         assert!(!chain.skip(&answered, None), "an answer never moves on");

@@ -4,7 +4,7 @@ use hickory_proto::op::ResponseCode;
 
 use super::transport::TransportError;
 use super::tsig::TsigError;
-use crate::model::{Fqdn, Problem};
+use crate::model::{Fqdn, Problem, SkipReason};
 
 /// What was being done when a server answered with an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +67,49 @@ pub enum DnsError {
 }
 
 impl DnsError {
+    /// Why nothing answered, when nothing did: the address could not be reached or gave no
+    /// reply within its tries. `None` for every answer (an RCODE, a verdict, even a reply
+    /// that fails verification): failover moves on only after silence.
+    pub fn unanswered(&self) -> Option<SkipReason> {
+        match self {
+            DnsError::Transport(TransportError::Timeout { .. }) => Some(SkipReason::Timeout),
+            DnsError::Transport(TransportError::Io { .. }) => Some(SkipReason::Unreachable),
+            _ => None,
+        }
+    }
+
+    /// A timeout at `server` after one try over UDP, for tests of what uses [`DnsError`].
+    #[cfg(test)]
+    pub(crate) fn test_timeout(server: std::net::SocketAddr) -> DnsError {
+        DnsError::Transport(TransportError::Timeout {
+            server,
+            proto: super::transport::Proto::Udp,
+            tries: 1,
+            timeout: std::time::Duration::from_millis(100),
+        })
+    }
+
+    /// A refused connection to `server`, for tests.
+    #[cfg(test)]
+    pub(crate) fn test_unreachable(server: std::net::SocketAddr) -> DnsError {
+        DnsError::Transport(TransportError::Io {
+            server,
+            proto: super::transport::Proto::Udp,
+            sent: false,
+            source: std::io::ErrorKind::ConnectionRefused.into(),
+        })
+    }
+
+    /// A verified REFUSED answer, for tests.
+    #[cfg(test)]
+    pub(crate) fn test_refused() -> DnsError {
+        DnsError::Rcode {
+            rcode: ResponseCode::Refused,
+            message: "refused".into(),
+            hint: String::new(),
+        }
+    }
+
     /// What the user should check or do.
     pub fn hint(&self) -> String {
         match self {

@@ -80,25 +80,7 @@ impl Server {
 
     /// The SRV records at `owner`, sorted.
     pub fn srv_records(&self, owner: &str) -> Vec<SrvRr> {
-        let text = self.dig(&["+noall", "+answer", owner, "SRV"]);
-        let mut rrs: Vec<SrvRr> = text
-            .lines()
-            .filter_map(|line| {
-                let f: Vec<&str> = line.split_whitespace().collect();
-                match f.as_slice() {
-                    [_, ttl, "IN", "SRV", prio, weight, port, target] => Some(SrvRr {
-                        ttl: ttl.parse().ok()?,
-                        priority: prio.parse().ok()?,
-                        weight: weight.parse().ok()?,
-                        port: port.parse().ok()?,
-                        target: (*target).to_owned(),
-                    }),
-                    _ => None,
-                }
-            })
-            .collect();
-        rrs.sort();
-        rrs
+        srv_answer(&self.dig(&["+noall", "+answer", owner, "SRV"]))
     }
 
     /// The SOA serial of `zone`; panics if the server does not answer with one.
@@ -286,4 +268,26 @@ fn soa_answers(ip: IpAddr, port: u16, zone: &str) -> bool {
     };
     let ancount = n >= 12 && u16::from_be_bytes([buf[6], buf[7]]) > 0;
     n >= 12 && buf[..2] == id.to_be_bytes() && buf[3] & 0x0f == 0 && ancount
+}
+
+/// The SRV records of `dig +noall +answer … SRV` output, sorted.
+pub fn srv_answer(text: &str) -> Vec<SrvRr> {
+    let mut rrs: Vec<SrvRr> = text
+        .lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            match f.as_slice() {
+                [_, ttl, "IN", "SRV", prio, weight, port, target] => Some(SrvRr {
+                    ttl: ttl.parse().ok()?,
+                    priority: prio.parse().ok()?,
+                    weight: weight.parse().ok()?,
+                    port: port.parse().ok()?,
+                    target: (*target).to_owned(),
+                }),
+                _ => None,
+            }
+        })
+        .collect();
+    rrs.sort();
+    rrs
 }

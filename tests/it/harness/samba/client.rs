@@ -136,25 +136,7 @@ impl SambaDc {
 
     /// The SRV records at `owner`, sorted.
     pub fn srv_records(&self, owner: &str) -> Vec<SrvRr> {
-        let text = self.dig(&["+noall", "+answer", owner, "SRV"]);
-        let mut rrs: Vec<SrvRr> = text
-            .lines()
-            .filter_map(|line| {
-                let f: Vec<&str> = line.split_whitespace().collect();
-                match f.as_slice() {
-                    [_, ttl, "IN", "SRV", prio, weight, port, target] => Some(SrvRr {
-                        ttl: ttl.parse().ok()?,
-                        priority: prio.parse().ok()?,
-                        weight: weight.parse().ok()?,
-                        port: port.parse().ok()?,
-                        target: (*target).to_owned(),
-                    }),
-                    _ => None,
-                }
-            })
-            .collect();
-        rrs.sort();
-        rrs
+        crate::harness::server::srv_answer(&self.dig(&["+noall", "+answer", owner, "SRV"]))
     }
 
     /// `nsupdate` in the namespace with `server DC_IP` and `zone ad.kmsdns.test` before
